@@ -1,0 +1,58 @@
+//! Badge rendering speed.
+//!
+//! "Cold" means no rendered-badge cache: every iteration calls the renderer and builds
+//! the badge from the verdict (or rasterizes from the SVG string). The renderer's text
+//! measurement cache IS warm — it is filled by the first iteration, as it is in a
+//! running service after the first request for a tool.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use verdict_badges::render::{Renderer, Style, Theme, Variant};
+use verdict_badges::verdict::{Verdict, demo_verdicts};
+
+fn sample() -> Verdict {
+    demo_verdicts()
+        .into_iter()
+        .find(|v| v.slug.as_str() == "smolvlm-3b")
+        .expect("sample verdict")
+}
+
+const CARD: Variant = Variant {
+    style: Style::Card,
+    theme: Theme::Light,
+};
+const COMPACT: Variant = Variant {
+    style: Style::Compact,
+    theme: Theme::Light,
+};
+
+fn svg(c: &mut Criterion) {
+    let r = Renderer::new();
+    let v = sample();
+    c.bench_function("svg_card_cold", |b| {
+        b.iter(|| r.badge_svg(black_box(&v), CARD))
+    });
+    c.bench_function("svg_compact_cold", |b| {
+        b.iter(|| r.badge_svg(black_box(&v), COMPACT))
+    });
+}
+
+fn png(c: &mut Criterion) {
+    let r = Renderer::new();
+    let v = sample();
+    // What the service does for a PNG: build the outlined SVG, then rasterize it.
+    for (name, scale) in [("png_card_scale1_cold", 1), ("png_card_scale2_cold", 2)] {
+        c.bench_function(name, |b| b.iter(|| r.badge_png(black_box(&v), CARD, scale)));
+    }
+    // For comparison: rasterizing the served SVG, which shapes its text again.
+    let text_svg = r.badge_svg(&v, CARD);
+    for (name, scale) in [
+        ("png_card_scale1_from_text_svg", 1),
+        ("png_card_scale2_from_text_svg", 2),
+    ] {
+        c.bench_function(name, |b| b.iter(|| r.png(black_box(&text_svg), scale)));
+    }
+}
+
+criterion_group!(benches, svg, png);
+criterion_main!(benches);

@@ -1,0 +1,255 @@
+//! Every setting of the service, in one place.
+//!
+//! [`ServeArgs`] is what `verdict-badges serve` accepts (each flag also reads a
+//! `VERDICT_BADGES_*` variable); [`Config`] is the checked result that
+//! [`crate::app::Application::build`] takes. Tests build a `Config` directly.
+
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+/// Default store: an SQLite file beside the working directory, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/verdict-badges.db";
+/// Default review page for a tool; `{slug}` is replaced by the tool's slug.
+pub const DEFAULT_REVIEW_URL_TEMPLATE: &str = "https://shiporskip.io/tool/{slug}";
+
+/// Flags of `verdict-badges serve`.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "VERDICT_BADGES_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Public base URL that embed code points at [default: http:// + the listen address].
+    #[arg(long, env = "VERDICT_BADGES_PUBLIC_URL")]
+    pub public_url: Option<Url>,
+    /// Review page a click is sent to; must be absolute http(s) and contain `{slug}`.
+    #[arg(long, env = "VERDICT_BADGES_REVIEW_URL_TEMPLATE", default_value = DEFAULT_REVIEW_URL_TEMPLATE)]
+    pub review_url_template: String,
+    /// How often counts are written to the store, in milliseconds (10–60000).
+    #[arg(long, env = "VERDICT_BADGES_FLUSH_INTERVAL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub flush_interval_ms: u64,
+    /// Counted loads a minute per tool from one client (IP + User-Agent); 0 = no limit.
+    #[arg(
+        long,
+        env = "VERDICT_BADGES_COUNT_LIMIT_PER_MINUTE",
+        default_value_t = 120
+    )]
+    pub count_limit_per_minute: u32,
+    /// Load the sample verdicts when the store holds none.
+    #[arg(long, env = "VERDICT_BADGES_DEMO")]
+    pub demo: bool,
+    /// Count loads and clicks (`false` serves badges without counting, e.g. for a mirror or a benchmark baseline).
+    #[arg(long, env = "VERDICT_BADGES_COUNTING", default_value_t = true, action = clap::ArgAction::Set)]
+    pub counting: bool,
+    /// Admin token for the write API (prefer the variable, or --admin-token-file).
+    #[arg(long, env = "VERDICT_BADGES_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// File holding the admin token (first line).
+    #[arg(long, env = "VERDICT_BADGES_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<PathBuf>,
+    /// Take the client address from the last X-Forwarded-For entry (only behind a trusted proxy).
+    #[arg(long, env = "VERDICT_BADGES_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+    /// Memory for finished badges, in MiB.
+    #[arg(long, env = "VERDICT_BADGES_RENDER_CACHE_MB", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub render_cache_mb: u64,
+    /// How long a verdict is served from memory before it is read again, in seconds.
+    #[arg(long, env = "VERDICT_BADGES_VERDICT_TTL_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub verdict_ttl_secs: u64,
+    /// Fetch verdicts on a cache miss from this URL template (`{slug}` replaced) instead of the store.
+    #[arg(long, env = "VERDICT_BADGES_VERDICT_ORIGIN")]
+    pub verdict_origin: Option<String>,
+    /// How often the store is asked whether another instance changed a verdict, in milliseconds.
+    #[arg(long, env = "VERDICT_BADGES_VERDICT_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(50..=600_000))]
+    pub verdict_poll_ms: u64,
+    /// Most distinct count keys held in memory before new ones are dropped (and counted as dropped).
+    #[arg(long, env = "VERDICT_BADGES_MAX_PENDING_KEYS", default_value_t = 200_000,
+          value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
+    pub max_pending_keys: u64,
+}
+
+/// The checked configuration the application runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to bind; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Base URL for embed code; `None` derives it from the bound address.
+    pub public_url: Option<Url>,
+    /// Where verdicts and counts live.
+    pub database_url: String,
+    /// Review page template, checked.
+    pub review_url: ReviewUrl,
+    /// Flush period of the counters.
+    pub flush_interval: Duration,
+    /// Per client, tool and minute; 0 = no limit.
+    pub count_limit_per_minute: u32,
+    /// Load the sample verdicts into an empty store.
+    pub demo: bool,
+    /// Whether loads and clicks are counted at all.
+    pub counting: bool,
+    /// Admin token for the write API; `None` disables it.
+    pub admin_token: Option<String>,
+    /// Trust X-Forwarded-For for the client address.
+    pub trust_forwarded_for: bool,
+    /// Byte budget of the render cache.
+    pub render_cache_bytes: u64,
+    /// Time a cached verdict is trusted.
+    pub verdict_ttl: Duration,
+    /// Where verdicts come from on a miss, when not the store.
+    pub verdict_origin: Option<crate::origin::Origin>,
+    /// Period of the catalog-version poll that spreads writes to every instance.
+    pub verdict_poll: Duration,
+    /// Bound on distinct count keys waiting in memory.
+    pub max_pending_keys: usize,
+}
+
+impl Config {
+    /// A configuration for tests and embedding: port 0 on loopback, the given store, defaults elsewhere.
+    pub fn for_tests(database_url: &str) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            database_url: database_url.to_owned(),
+            review_url: ReviewUrl::parse(DEFAULT_REVIEW_URL_TEMPLATE).expect("default is valid"),
+            flush_interval: Duration::from_millis(50),
+            count_limit_per_minute: 120,
+            demo: false,
+            counting: true,
+            admin_token: None,
+            trust_forwarded_for: false,
+            render_cache_bytes: 16 << 20,
+            verdict_ttl: Duration::from_secs(30),
+            verdict_poll: Duration::from_millis(200),
+            verdict_origin: None,
+            max_pending_keys: 200_000,
+        }
+    }
+
+    /// Checks the serve flags and reads the admin token file, if any.
+    pub fn from_args(args: ServeArgs, database_url: String) -> anyhow::Result<Config> {
+        let review_url = ReviewUrl::parse(&args.review_url_template)
+            .map_err(|e| anyhow::anyhow!("--review-url-template: {e}"))?;
+        if let Some(url) = &args.public_url
+            && !matches!(url.scheme(), "http" | "https")
+        {
+            anyhow::bail!("--public-url must be an http or https URL, got {url}");
+        }
+        let admin_token = match (&args.admin_token_file, args.admin_token) {
+            (Some(path), _) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("--admin-token-file {}: {e}", path.display()))?;
+                Some(text.lines().next().unwrap_or("").trim().to_owned())
+            }
+            (None, token) => token,
+        };
+        if let Some(token) = &admin_token
+            && token.len() < 16
+        {
+            anyhow::bail!("the admin token must be at least 16 characters");
+        }
+        let verdict_origin = args
+            .verdict_origin
+            .as_deref()
+            .map(crate::origin::Origin::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--verdict-origin: {e}"))?;
+        Ok(Config {
+            listen: args.listen,
+            public_url: args.public_url,
+            database_url,
+            review_url,
+            flush_interval: Duration::from_millis(args.flush_interval_ms),
+            count_limit_per_minute: args.count_limit_per_minute,
+            demo: args.demo,
+            counting: args.counting,
+            admin_token,
+            trust_forwarded_for: args.trust_forwarded_for,
+            render_cache_bytes: args.render_cache_mb << 20,
+            verdict_ttl: Duration::from_secs(args.verdict_ttl_secs),
+            verdict_poll: Duration::from_millis(args.verdict_poll_ms),
+            verdict_origin,
+            max_pending_keys: args.max_pending_keys as usize,
+        })
+    }
+}
+
+/// Everything but RFC 3986's unreserved characters is percent-encoded into a path segment.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The review page template, checked once at start: absolute http(s) with `{slug}`.
+///
+/// A click's `Location` is built only from this and a validated slug, never from
+/// anything in the request.
+#[derive(Debug, Clone)]
+pub struct ReviewUrl {
+    template: String,
+}
+
+impl ReviewUrl {
+    /// Checks a template such as `https://shiporskip.io/tool/{slug}`.
+    pub fn parse(template: &str) -> Result<ReviewUrl, String> {
+        if !template.contains("{slug}") {
+            return Err(format!("must contain {{slug}}, got {template:?}"));
+        }
+        let probe = template.replace("{slug}", "probe");
+        let url = Url::parse(&probe).map_err(|e| format!("not an absolute URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(format!("must be an absolute http(s) URL, got {template:?}"));
+        }
+        // It becomes a Location header: visible ASCII only (percent-encode anything else).
+        if !template.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(
+                "must be visible ASCII: percent-encode spaces, control and non-ASCII characters"
+                    .into(),
+            );
+        }
+        Ok(ReviewUrl {
+            template: template.to_owned(),
+        })
+    }
+
+    /// The review page of one tool, its slug percent-encoded.
+    pub fn for_slug(&self, slug: &crate::verdict::Slug) -> String {
+        let encoded = percent_encoding::utf8_percent_encode(slug.as_str(), UNRESERVED);
+        self.template.replace("{slug}", &encoded.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn review_url_rules() {
+        assert!(ReviewUrl::parse("https://shiporskip.io/tool/{slug}").is_ok());
+        assert!(ReviewUrl::parse("http://127.0.0.1:9/r?t={slug}").is_ok());
+        for bad in [
+            "https://shiporskip.io/tool/",
+            "/tool/{slug}",
+            "javascript:alert(1)//{slug}",
+            "ftp://x/{slug}",
+            "https://x/{slug}\r\nSet-Cookie: a",
+            "https://exämple.com/{slug}",
+            "https://x.example/a b/{slug}",
+        ] {
+            assert!(ReviewUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn slug_is_percent_encoded_into_the_template() {
+        let r = ReviewUrl::parse("https://r.example/tool/{slug}").unwrap();
+        let slug = crate::verdict::Slug::parse("smolvlm-3b").unwrap();
+        assert_eq!(r.for_slug(&slug), "https://r.example/tool/smolvlm-3b");
+    }
+}

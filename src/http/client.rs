@@ -1,0 +1,73 @@
+//! The requesting client, as far as counting needs it.
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use crate::app::AppState;
+use crate::tally::{Kind, Outcome, RequestFacts};
+use crate::verdict::Slug;
+use axum::http::{HeaderMap, Method, header};
+
+/// The client's IP address: the peer's, or the last `X-Forwarded-For` hop when
+/// the service is configured to trust its proxy. Used only for the per-client
+/// limit; never stored or logged.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        if state.config.trust_forwarded_for
+            && let Some(ip) = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .next_back()
+                .and_then(|ip| ip.trim().parse().ok())
+        {
+            return Ok(ClientIp(ip));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            // Requests driven in process (tests) have no socket.
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        Ok(ClientIp(peer))
+    }
+}
+
+/// Records a badge or widget view, unless it comes from the service's own pages:
+/// their previews are nobody's impressions.
+pub fn record_view(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    client_ip: IpAddr,
+    slug: &Slug,
+    kind: Kind,
+) -> Option<Outcome> {
+    if from_own_pages(headers, &state.public_url) {
+        return None;
+    }
+    let facts = RequestFacts {
+        method,
+        headers,
+        client_ip,
+    };
+    Some(state.tally.observe(&facts, slug, kind))
+}
+
+/// Whether the `Referer` is a page of this service (same scheme, host and port).
+fn from_own_pages(headers: &HeaderMap, public_url: &url::Url) -> bool {
+    headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .is_some_and(|r| r.origin() == public_url.origin())
+}

@@ -1,0 +1,289 @@
+//! HTML pages and embed code.
+
+use super::errors::AppError;
+use super::headers;
+use super::verdicts::parse_slug;
+use crate::app::AppState;
+use crate::verdict::Verdict;
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use url::Url;
+
+/// Embed snippets for one tool: the body of `GET /api/embed-code/{slug}`.
+#[derive(Debug, Serialize)]
+pub struct EmbedCode {
+    /// `<a><img></a>` badge linking through the click route.
+    pub html_badge: String,
+    /// `<iframe>` widget.
+    pub html_widget: String,
+    /// Markdown badge for READMEs.
+    pub markdown: String,
+    /// `<picture>` badge that follows the reader's light/dark preference.
+    pub html_picture: String,
+}
+
+/// HTML attribute escaping for snippets built outside templates.
+fn attr(text: &str) -> String {
+    askama::filters::escape(text, askama::filters::Html)
+        .map(|s| s.to_string())
+        .unwrap_or_default()
+}
+
+/// Markdown link text escaping: brackets and backslashes would end the text early.
+fn md_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '[' | ']' | '\\' | '(' | ')' | '<' | '>' | '`' | '*' | '_'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn route(base: &Url, path: &str) -> String {
+    // `join` keeps any path prefix of the public URL (e.g. https://example.com/badges/).
+    base.join(path.trim_start_matches('/'))
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| format!("{base}{path}"))
+}
+
+impl EmbedCode {
+    /// Snippets for `verdict`, pointing at `base` (the public URL).
+    pub fn new(base: &Url, verdict: &Verdict) -> EmbedCode {
+        let slug = verdict.slug.as_str();
+        let badge = route(base, &format!("api/badge/{slug}"));
+        let click = route(base, &format!("api/badge-click/{slug}"));
+        let widget = route(base, &format!("embed/{slug}"));
+        let call = verdict.verdict.label();
+        let name = &verdict.name;
+        EmbedCode {
+            html_badge: format!(
+                r#"<a href="{click}" target="_blank" rel="noopener"><img src="{badge}" alt="{} {call} verdict on ShipOrSkip" width="360" height="90" /></a>"#,
+                attr(name)
+            ),
+            html_widget: format!(
+                r#"<iframe src="{widget}" title="{} ShipOrSkip verdict" width="360" height="260" style="border:0;border-radius:16px;max-width:100%;" loading="lazy"></iframe>"#,
+                attr(name)
+            ),
+            markdown: format!(
+                "[![{} {call} verdict on ShipOrSkip]({badge})]({click})",
+                md_text(name)
+            ),
+            html_picture: format!(
+                r#"<a href="{click}" target="_blank" rel="noopener"><picture><source media="(prefers-color-scheme: dark)" srcset="{badge}?theme=dark" /><img src="{badge}" alt="{} {call} verdict on ShipOrSkip" width="360" height="90" /></picture></a>"#,
+                attr(name)
+            ),
+        }
+    }
+}
+
+/// `GET /api/embed-code/{slug}`.
+pub async fn embed_code(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<EmbedCode>, AppError> {
+    let slug = parse_slug(&slug)?;
+    match state.catalog.get(&slug).await? {
+        Some(entry) => Ok(Json(EmbedCode::new(&state.public_url, &entry.verdict))),
+        None => Err(AppError::NotFound("no verdict for this slug")),
+    }
+}
+
+struct ToolCard {
+    slug: String,
+    name: String,
+    tagline: String,
+    call: &'static str,
+    badge_url: String,
+    html_badge: String,
+    markdown: String,
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct Index {
+    tools: Vec<ToolCard>,
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFound<'a> {
+    message: &'a str,
+}
+
+/// `GET /`: every tool with its badges and embed code.
+pub async fn landing(State(state): State<AppState>) -> Result<Response, AppError> {
+    let verdicts = state.catalog.all().await?;
+    let tools = verdicts
+        .iter()
+        .map(|v| {
+            let code = EmbedCode::new(&state.public_url, v);
+            ToolCard {
+                slug: v.slug.to_string(),
+                name: v.name.clone(),
+                tagline: v.tagline.clone(),
+                call: v.verdict.label(),
+                // Relative, so the page works whatever host it is reached by.
+                badge_url: format!("/api/badge/{}", v.slug),
+                html_badge: code.html_badge,
+                markdown: code.markdown,
+            }
+        })
+        .collect();
+    Ok(html(StatusCode::OK, Index { tools }.render()))
+}
+
+/// A 404 page for readers who followed a broken link.
+pub fn not_found_page(message: &str) -> Response {
+    html(StatusCode::NOT_FOUND, NotFound { message }.render())
+}
+
+/// A rendered page as a response, with the service's page CSP; a render error is a bare 500.
+pub(crate) fn html(status: StatusCode, rendered: askama::Result<String>) -> Response {
+    match rendered {
+        Ok(body) => {
+            let mut r = (
+                status,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                body,
+            )
+                .into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, headers::PAGE_CSP.clone());
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            r
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a page failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The tool page's CSP: the page CSP, plus framing this service's own widget for the preview.
+static TOOL_PAGE_CSP: HeaderValue = HeaderValue::from_static(
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+);
+
+/// One badge variant on the tool page.
+struct BadgeVariant {
+    /// "Card · light".
+    label: String,
+    dark: bool,
+    compact: bool,
+    /// Relative preview URLs (views from the service's own pages are not counted).
+    svg_preview: String,
+    png_preview: String,
+    /// Public URLs to copy.
+    svg_url: String,
+    png_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "tool.html")]
+struct ToolPage {
+    slug: String,
+    name: String,
+    tagline: String,
+    category: String,
+    pricing: String,
+    call: &'static str,
+    ship: bool,
+    tally: String,
+    variants: Vec<BadgeVariant>,
+    code: EmbedCode,
+}
+
+/// `GET /tools/{slug}`: every badge variant of one tool and its ready-to-copy embed code.
+pub async fn tool_page(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+    let Ok(slug) = crate::verdict::Slug::parse(&slug) else {
+        return not_found_page("No such tool");
+    };
+    let verdict = match state.catalog.get(&slug).await {
+        Ok(Some(entry)) => entry.verdict.clone(),
+        Ok(None) => return not_found_page("No such tool"),
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    let badge = route(&state.public_url, &format!("api/badge/{slug}"));
+    let mut variants = Vec::with_capacity(4);
+    for style in ["card", "compact"] {
+        for theme in ["light", "dark"] {
+            let query = match (style, theme) {
+                ("card", "light") => String::new(),
+                ("card", _) => format!("?theme={theme}"),
+                (_, "light") => format!("?style={style}"),
+                _ => format!("?style={style}&theme={theme}"),
+            };
+            let mut label = format!("{style} · {theme}");
+            label[..1].make_ascii_uppercase();
+            variants.push(BadgeVariant {
+                label,
+                dark: theme == "dark",
+                compact: style == "compact",
+                svg_preview: format!("/api/badge/{slug}{query}"),
+                png_preview: format!("/api/badge/{slug}.png{query}"),
+                svg_url: format!("{badge}{query}"),
+                png_url: format!("{badge}.png{query}"),
+            });
+        }
+    }
+    let page = ToolPage {
+        slug: slug.to_string(),
+        code: EmbedCode::new(&state.public_url, &verdict),
+        name: verdict.name.clone(),
+        tagline: verdict.tagline.clone(),
+        category: verdict.category.clone(),
+        pricing: verdict.pricing.clone(),
+        call: verdict.verdict.label(),
+        ship: verdict.verdict == crate::verdict::Call::Ship,
+        tally: verdict.tally_words(),
+        variants,
+    };
+    let mut response = html(StatusCode::OK, page.render());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, TOOL_PAGE_CSP.clone());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embed_code_escapes_the_name_and_keeps_the_prefix() {
+        let mut v = crate::verdict::demo_verdicts().remove(0);
+        v.name = r#"<b>"Q" & [x](y)</b>"#.into();
+        let base = Url::parse("https://badges.example/sub/").unwrap();
+        let code = EmbedCode::new(&base, &v);
+        assert!(
+            code.html_badge
+                .contains(r#"alt="&#60;b&#62;&#34;Q&#34; &#38; [x](y)&#60;/b&#62; Ship verdict"#),
+            "{}",
+            code.html_badge
+        );
+        assert!(
+            code.html_badge
+                .contains(&format!("https://badges.example/sub/api/badge/{}", v.slug))
+        );
+        assert!(
+            code.markdown
+                .starts_with(r#"[![\<b\>"Q" & \[x\]\(y\)\</b\> Ship verdict on ShipOrSkip]("#),
+            "{}",
+            code.markdown
+        );
+        assert!(
+            code.html_widget
+                .contains(&format!("https://badges.example/sub/embed/{}", v.slug))
+        );
+    }
+}

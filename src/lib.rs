@@ -1,0 +1,45 @@
+//! verdict-badges: live Ship/Skip verdict badges and widgets, with honest impression counts.
+//!
+//! # Layout
+//!
+//! Requests flow one way:
+//!
+//! ```text
+//! request ─► http/ (axum routes, extractors, errors)
+//!              ├─► catalog: slug ─► verdict      (store + moka cache, invalidated on write)
+//!              ├─► render: verdict + variant ─► SVG / PNG bytes   (moka cache, ETag)
+//!              └─► tally: record(slug, kind, referrer)   (in memory, off the request path)
+//!                          └─► flusher ─► store (SQLite default │ PostgreSQL) ─► stats
+//! ```
+//!
+//! - [`config`]: every setting, read once from flags and `VERDICT_BADGES_*` variables.
+//! - [`verdict`]: the verdict record and its validation.
+//! - [`store`]: the database (SQLite or PostgreSQL through one SQL dialect).
+//! - [`catalog`]: verdicts by slug, cached in front of the store (or the [`origin`]).
+//! - [`render`]: badge SVG and PNG rendering; [`badge_cache`]: finished badges in memory.
+//! - [`tally`]: in-memory counters, the rules of what counts, and the flusher.
+//! - [`stats`]: counts read back as the contract's JSON.
+//! - [`chart`]: the owners' daily chart, laid out on the server for an inline SVG.
+//! - [`auth`]: admin token and per-tool stats keys.
+//! - [`http`]: the router, handlers and error responses.
+//! - [`app`]: wiring it all together; [`app::Application`] runs the server.
+//! - [`server`]: the accept loop, with header timeouts and a connection cap.
+//! - [`cli`]: the `verdict-badges` command line.
+
+pub mod app;
+pub mod auth;
+pub mod badge_cache;
+pub mod catalog;
+pub mod chart;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod metrics;
+pub mod origin;
+
+pub mod render;
+pub mod server;
+pub mod stats;
+pub mod store;
+pub mod tally;
+pub mod verdict;

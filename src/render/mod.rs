@@ -1,0 +1,272 @@
+//! Badge rendering: verdicts to SVG and PNG.
+//!
+//! [`Renderer`] draws two styles (the 360×90 card and the 20 px compact badge) in two
+//! themes. Text is measured with the bundled DejaVu Sans through usvg's own layout, and
+//! each width is pinned in the SVG with `textLength`, so a browser lays the badge out
+//! exactly like the PNG. The PNG path fills text from cached glyph outlines rather than
+//! shaping it again.
+
+mod cache;
+mod card;
+mod compact;
+mod content;
+mod escape;
+mod font;
+mod measure;
+mod palette;
+mod png;
+mod svg;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::verdict::Verdict;
+
+use content::Content;
+use measure::{Measurer, Shaped};
+use palette::Palette;
+use svg::{SvgDoc, TextMode};
+
+pub use card::{HEIGHT as CARD_HEIGHT, WIDTH as CARD_WIDTH};
+pub use compact::HEIGHT as COMPACT_HEIGHT;
+
+/// Version of the drawing code; bump whenever output changes, as it goes into ETags.
+pub const RENDERER_VERSION: u32 = 1;
+
+/// The badge's layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Style {
+    /// 360×90 card with a verdict stamp, the tool name and the panel tally.
+    #[default]
+    Card,
+    /// 20 px high shields-style badge: "ShipOrSkip | Ship 4–0".
+    Compact,
+}
+
+impl Style {
+    /// Parses `card` or `compact`; the error says what is allowed.
+    pub fn parse(s: &str) -> Result<Style, String> {
+        match s {
+            "card" => Ok(Style::Card),
+            "compact" => Ok(Style::Compact),
+            _ => Err("style must be \"card\" or \"compact\"".to_owned()),
+        }
+    }
+
+    /// The query-parameter spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Style::Card => "card",
+            Style::Compact => "compact",
+        }
+    }
+}
+
+impl fmt::Display for Style {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The badge's colours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Theme {
+    /// Dark text on white.
+    #[default]
+    Light,
+    /// Light text on a dark background.
+    Dark,
+}
+
+impl Theme {
+    /// Parses `light` or `dark`; the error says what is allowed.
+    pub fn parse(s: &str) -> Result<Theme, String> {
+        match s {
+            "light" => Ok(Theme::Light),
+            "dark" => Ok(Theme::Dark),
+            _ => Err("theme must be \"light\" or \"dark\"".to_owned()),
+        }
+    }
+
+    /// The query-parameter spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+}
+
+impl fmt::Display for Theme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A style and a theme: everything that selects one drawing of a verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Variant {
+    /// Card or compact.
+    pub style: Style,
+    /// Light or dark.
+    pub theme: Theme,
+}
+
+/// Why a PNG could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The scale is outside 1..=4.
+    #[error("scale must be 1 to 4, got {0}")]
+    Scale(u8),
+    /// The SVG does not parse.
+    #[error("invalid SVG: {0}")]
+    Svg(#[from] usvg::Error),
+    /// The image would be empty or too large to allocate.
+    #[error("image size {width}×{height} px is out of range")]
+    Size {
+        /// Requested width, px.
+        width: f32,
+        /// Requested height, px.
+        height: f32,
+    },
+    /// The PNG encoder failed.
+    #[error("PNG encoding failed: {0}")]
+    Encode(#[from] ::png::EncodingError),
+}
+
+/// Draws badges. Built once at start-up and shared (it is `Send + Sync`); it holds the
+/// parsed fonts, a bounded cache of text measurements and outlines, and a bounded cache
+/// of rasterized text runs for PNGs.
+pub struct Renderer {
+    opts: usvg::Options<'static>,
+    measurer: Measurer,
+    sprites: png::Sprites,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Renderer::new()
+    }
+}
+
+impl fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Renderer").finish_non_exhaustive()
+    }
+}
+
+impl Renderer {
+    /// Loads the bundled fonts (compiled in; never read from disk).
+    pub fn new() -> Renderer {
+        Renderer {
+            opts: font::options(),
+            measurer: Measurer::new(),
+            sprites: png::Sprites::new(),
+        }
+    }
+
+    /// The verdict badge as SVG, for serving.
+    pub fn badge_svg(&self, v: &Verdict, variant: Variant) -> String {
+        self.draw(&self.verdict_content(v, variant), variant, TextMode::Text)
+            .finish()
+    }
+
+    /// An error badge of the same size saying what is wrong, e.g. "unknown tool".
+    pub fn error_svg(&self, reason: &str, variant: Variant) -> String {
+        self.draw(
+            &self.error_content(reason, variant),
+            variant,
+            TextMode::Text,
+        )
+        .finish()
+    }
+
+    /// The verdict badge as SVG with its text turned into outlines: it looks the same as
+    /// [`Renderer::badge_svg`] and needs no fonts, but its text is no longer text.
+    pub fn badge_svg_outlined(&self, v: &Verdict, variant: Variant) -> String {
+        self.draw(
+            &self.verdict_content(v, variant),
+            variant,
+            TextMode::Outlines,
+        )
+        .finish()
+    }
+
+    /// The verdict badge as PNG at `scale` (1..=4) times its size.
+    ///
+    /// Same pixels as `png(&badge_svg(..))`, but the text is filled from the cached glyph
+    /// outlines instead of being parsed and shaped again.
+    pub fn badge_png(
+        &self,
+        v: &Verdict,
+        variant: Variant,
+        scale: u8,
+    ) -> Result<Vec<u8>, RenderError> {
+        self.png_of(&self.verdict_content(v, variant), variant, scale)
+    }
+
+    /// The error badge as PNG at `scale` (1..=4) times its size.
+    pub fn error_png(
+        &self,
+        reason: &str,
+        variant: Variant,
+        scale: u8,
+    ) -> Result<Vec<u8>, RenderError> {
+        self.png_of(&self.error_content(reason, variant), variant, scale)
+    }
+
+    /// Rasterizes any SVG at `scale` (1..=4) times its size; never panics on bad input.
+    pub fn png(&self, svg: &str, scale: u8) -> Result<Vec<u8>, RenderError> {
+        png::rasterize(&self.opts, &self.sprites, svg, &[], scale)
+    }
+
+    /// Advance width of `text` in px, in the bundled font (bold or regular) at `font_size`.
+    pub fn text_width(&self, text: &str, bold: bool, font_size: f32) -> f32 {
+        if !(font_size.is_finite() && font_size > 0.0) {
+            return 0.0;
+        }
+        self.measurer
+            .shape(&self.opts, &escape::clean(text), bold, font_size)
+            .width
+    }
+
+    fn verdict_content(&self, v: &Verdict, variant: Variant) -> Content {
+        Content::verdict(v, Palette::of(variant.theme))
+    }
+
+    fn error_content(&self, reason: &str, variant: Variant) -> Content {
+        Content::error(reason, Palette::of(variant.theme))
+    }
+
+    fn png_of(
+        &self,
+        content: &Content,
+        variant: Variant,
+        scale: u8,
+    ) -> Result<Vec<u8>, RenderError> {
+        // Check first, so a bad scale costs nothing.
+        if !png::SCALES.contains(&scale) {
+            return Err(RenderError::Scale(scale));
+        }
+        let (shapes, runs) = self
+            .draw(content, variant, TextMode::Deferred)
+            .finish_with_runs();
+        png::rasterize(&self.opts, &self.sprites, &shapes, &runs, scale)
+    }
+
+    fn draw(&self, content: &Content, variant: Variant, mode: TextMode) -> SvgDoc {
+        let palette = Palette::of(variant.theme);
+        match variant.style {
+            Style::Card => card::draw(self, content, palette, mode),
+            Style::Compact => compact::draw(self, content, palette, mode),
+        }
+    }
+
+    /// `text` cleaned and fitted into `max_width` (see [`Measurer::fit`]).
+    fn fit(&self, text: &str, bold: bool, size: f32, min_size: f32, max_width: f32) -> Arc<Shaped> {
+        self.measurer
+            .fit(&self.opts, text, bold, size, min_size, max_width)
+    }
+}

@@ -1,0 +1,209 @@
+//! Rasterizing an SVG to PNG: usvg → resvg → tiny-skia → png.
+
+use std::sync::Arc;
+
+use super::RenderError;
+use super::cache::BoundedCache;
+use super::svg::Run;
+
+/// Largest PNG side we will allocate, px: an SVG handed in from elsewhere must not make
+/// the service allocate gigabytes.
+const MAX_SIDE: u32 = 4096;
+
+/// Smallest and largest scale factor.
+pub(crate) const SCALES: std::ops::RangeInclusive<u8> = 1..=4;
+
+/// Largest scale whose text runs are kept rasterized; bigger ones are rarer and would
+/// make the cache heavy, so they are filled each time.
+const SPRITE_MAX_SCALE: u8 = 2;
+/// How many rasterized text runs are kept (at most ~110 KB each at scale 2).
+const SPRITE_CAPACITY: usize = 256;
+
+/// A text run rasterized in its colour, and where it goes on the badge.
+pub(crate) struct Sprite {
+    pixmap: tiny_skia::Pixmap,
+    left: i32,
+    top: i32,
+    /// What was rasterized, to rule out a digest collision.
+    key: (Box<str>, bool, u32, &'static str, u8, u32, u32),
+}
+
+/// Rasterized text runs, keyed by everything that changes their pixels.
+///
+/// Filling glyph outlines is most of the cost of a badge PNG, and a badge's runs (the
+/// stamp, the tally, the brand, a tool's name) recur on every request, so each is
+/// rasterized once per position and scale and then only composited.
+pub(crate) struct Sprites {
+    cache: BoundedCache<u64, Sprite>,
+}
+
+impl Sprites {
+    /// An empty sprite cache.
+    pub(crate) fn new() -> Self {
+        Sprites {
+            cache: BoundedCache::new(SPRITE_CAPACITY),
+        }
+    }
+
+    /// The run rasterized at `scale`, from the cache or made now.
+    fn get(&self, run: &Run, scale: u8) -> Option<Arc<Sprite>> {
+        let s = &run.shaped;
+        let key = (
+            s.text.clone(),
+            s.bold,
+            s.size.to_bits(),
+            run.fill,
+            scale,
+            run.x.to_bits(),
+            run.y.to_bits(),
+        );
+        let digest = self.cache.digest(&key);
+        if let Some(hit) = self.cache.get(&digest).filter(|hit| hit.key == key) {
+            return Some(hit);
+        }
+        let sprite = Arc::new(rasterize_run(run, scale, key)?);
+        self.cache.insert(digest, sprite.clone());
+        Some(sprite)
+    }
+}
+
+/// Rasterizes one run alone, on a transparent pixmap just big enough for it.
+fn rasterize_run(
+    run: &Run,
+    scale: u8,
+    key: (Box<str>, bool, u32, &'static str, u8, u32, u32),
+) -> Option<Sprite> {
+    let outline = run.shaped.outline.as_ref()?;
+    let at = tiny_skia::Transform::from_scale(f32::from(scale), f32::from(scale))
+        .pre_translate(run.x, run.y);
+    let bounds = outline.bounds().transform(at)?;
+    // One spare pixel each side: anti-aliasing can touch the pixel past the bounds.
+    let left = bounds.left().floor() as i32 - 1;
+    let top = bounds.top().floor() as i32 - 1;
+    let width = (bounds.right().ceil() as i32 - left + 1).max(1) as u32;
+    let height = (bounds.bottom().ceil() as i32 - top + 1).max(1) as u32;
+    let mut pixmap = tiny_skia::Pixmap::new(width, height)?;
+    fill_run(
+        &mut pixmap,
+        run,
+        at.post_translate(-left as f32, -top as f32),
+    );
+    Some(Sprite {
+        pixmap,
+        left,
+        top,
+        key,
+    })
+}
+
+/// Renders `svg` at `scale` times its size, draws the text `runs` over it, and encodes
+/// the result as PNG.
+pub(crate) fn rasterize(
+    opts: &usvg::Options,
+    sprites: &Sprites,
+    svg: &str,
+    runs: &[Run],
+    scale: u8,
+) -> Result<Vec<u8>, RenderError> {
+    if !SCALES.contains(&scale) {
+        return Err(RenderError::Scale(scale));
+    }
+    let tree = usvg::Tree::from_str(svg, opts)?;
+    let factor = f32::from(scale);
+    let size = tree.size();
+    let (w, h) = (
+        (size.width() * factor).ceil(),
+        (size.height() * factor).ceil(),
+    );
+    if !(1.0..=MAX_SIDE as f32).contains(&w) || !(1.0..=MAX_SIDE as f32).contains(&h) {
+        return Err(RenderError::Size {
+            width: w,
+            height: h,
+        });
+    }
+    let mut pixmap = tiny_skia::Pixmap::new(w as u32, h as u32).ok_or(RenderError::Size {
+        width: w,
+        height: h,
+    })?;
+    let transform = tiny_skia::Transform::from_scale(factor, factor);
+    resvg::render(&tree, transform, &mut pixmap.as_mut());
+    for run in runs {
+        if scale <= SPRITE_MAX_SCALE {
+            if let Some(sprite) = sprites.get(run, scale) {
+                pixmap.draw_pixmap(
+                    sprite.left,
+                    sprite.top,
+                    sprite.pixmap.as_ref(),
+                    &tiny_skia::PixmapPaint::default(),
+                    tiny_skia::Transform::identity(),
+                    None,
+                );
+            }
+        } else {
+            fill_run(&mut pixmap, run, transform.pre_translate(run.x, run.y));
+        }
+    }
+    encode(&pixmap)
+}
+
+/// Fills one run's cached glyph outlines, the way resvg fills a path: anti-aliased,
+/// non-zero winding, source-over.
+fn fill_run(pixmap: &mut tiny_skia::Pixmap, run: &Run, at: tiny_skia::Transform) {
+    let Some(outline) = &run.shaped.outline else {
+        return;
+    };
+    let mut paint = tiny_skia::Paint::default();
+    let [r, g, b] = rgb(run.fill);
+    paint.set_color_rgba8(r, g, b, 255);
+    paint.anti_alias = true;
+    pixmap.fill_path(outline, &paint, tiny_skia::FillRule::Winding, at, None);
+}
+
+/// The channels of a `#rrggbb` palette colour (black if malformed, which the palette
+/// tests rule out).
+fn rgb(hex: &str) -> [u8; 3] {
+    let channel = |i: usize| {
+        hex.get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .unwrap_or(0)
+    };
+    [channel(1), channel(3), channel(5)]
+}
+
+/// Encodes a pixmap as an 8-bit RGBA PNG.
+///
+/// The png crate's `Fast` level (fdeflate, tuned for PNG) is about 30 times quicker
+/// than the default `Balanced`. With it, the Paeth filter makes a card at scale 2 about
+/// 26 KB in ~0.2 ms, where `Up` is a little quicker but 40 KB and adaptive filtering
+/// twice as slow for 25 KB.
+fn encode(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, RenderError> {
+    let rgba = demultiply(pixmap);
+    let mut out = Vec::with_capacity(rgba.len() / 8);
+    let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    encoder.set_filter(png::Filter::Paeth);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&rgba)?;
+    writer.finish()?;
+    Ok(out)
+}
+
+/// The pixmap's pixels with straight alpha, as PNG stores them (tiny-skia keeps them
+/// premultiplied).
+fn demultiply(pixmap: &tiny_skia::Pixmap) -> Vec<u8> {
+    let mut rgba = pixmap.data().to_vec();
+    for px in rgba.chunks_exact_mut(4) {
+        // Almost every pixel of a badge is opaque, and those are already straight.
+        let alpha = px[3];
+        if alpha != 255 && alpha != 0 {
+            let c = tiny_skia::PremultipliedColorU8::from_rgba(px[0], px[1], px[2], alpha)
+                .map(|c| c.demultiply());
+            if let Some(c) = c {
+                px.copy_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
+            }
+        }
+    }
+    rgba
+}

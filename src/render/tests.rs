@@ -1,0 +1,496 @@
+//! Tests across the renderer: every sample in every variant, fitting, measurement,
+//! hostile input.
+
+use std::io::Cursor;
+
+use super::*;
+use crate::verdict::demo_verdicts;
+
+const VARIANTS: [Variant; 4] = [
+    Variant {
+        style: Style::Card,
+        theme: Theme::Light,
+    },
+    Variant {
+        style: Style::Card,
+        theme: Theme::Dark,
+    },
+    Variant {
+        style: Style::Compact,
+        theme: Theme::Light,
+    },
+    Variant {
+        style: Style::Compact,
+        theme: Theme::Dark,
+    },
+];
+
+fn sample(slug: &str) -> Verdict {
+    demo_verdicts()
+        .into_iter()
+        .find(|v| v.slug.as_str() == slug)
+        .expect("sample exists")
+}
+
+fn named(name: &str) -> Verdict {
+    Verdict {
+        name: name.to_owned(),
+        ..sample("smolvlm-3b")
+    }
+}
+
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    let reader = ::png::Decoder::new(Cursor::new(bytes))
+        .read_info()
+        .expect("a valid PNG");
+    (reader.info().width, reader.info().height)
+}
+
+/// Parses `svg` as XML and checks it holds only the elements and attributes a badge
+/// uses: no scripts, handlers, links, or foreign content.
+fn assert_safe_svg(svg: &str) -> roxmltree::Document<'_> {
+    let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("{e}: {svg}"));
+    assert!(!svg.to_ascii_lowercase().contains("<script"), "{svg}");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(root.attribute("role"), Some("img"));
+    assert!(root.attribute("aria-label").is_some_and(|l| !l.is_empty()));
+    assert!(root.children().any(|n| n.has_tag_name("title")));
+    for node in doc.descendants().filter(|n| n.is_element()) {
+        assert_eq!(
+            node.tag_name().namespace(),
+            Some("http://www.w3.org/2000/svg")
+        );
+        assert!(
+            ["svg", "title", "rect", "path", "g", "text"].contains(&node.tag_name().name()),
+            "unexpected element {:?}",
+            node.tag_name()
+        );
+        for attr in node.attributes() {
+            let name = attr.name().to_ascii_lowercase();
+            assert!(
+                !name.starts_with("on") && !name.contains("href"),
+                "attribute {name}"
+            );
+            assert!(
+                !attr.value().contains("url("),
+                "external reference in {name}"
+            );
+        }
+    }
+    doc
+}
+
+/// Every text element's (x, x + textLength) span.
+fn text_spans<'a>(doc: &'a roxmltree::Document<'a>) -> Vec<(f32, f32, &'a str)> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| {
+            let num = |a| {
+                n.attribute(a)
+                    .and_then(|v: &str| v.parse::<f32>().ok())
+                    .unwrap_or(f32::NAN)
+            };
+            let x = num("x");
+            // Text that measured empty carries no textLength.
+            let len = if n.attribute("textLength").is_some() {
+                num("textLength")
+            } else {
+                0.0
+            };
+            (x, x + len, n.text().unwrap_or(""))
+        })
+        .collect()
+}
+
+#[test]
+fn every_sample_renders_in_every_variant() {
+    let r = Renderer::new();
+    for v in demo_verdicts() {
+        for variant in VARIANTS {
+            let svg = r.badge_svg(&v, variant);
+            let doc = assert_safe_svg(&svg);
+            let root = doc.root_element();
+            let width: f32 = root
+                .attribute("width")
+                .and_then(|w| w.parse().ok())
+                .expect("width");
+            let height: f32 = root
+                .attribute("height")
+                .and_then(|h| h.parse().ok())
+                .expect("height");
+            match variant.style {
+                Style::Card => assert_eq!((width, height), (360.0, 90.0)),
+                Style::Compact => assert_eq!(height, 20.0),
+            }
+            assert!(svg.contains(&v.name), "{svg}");
+            for (x0, x1, text) in text_spans(&doc) {
+                assert!(
+                    x0 >= 0.0 && x1 <= width,
+                    "{text:?} spans {x0}..{x1} of {width}"
+                );
+            }
+            assert_safe_svg(&r.badge_svg_outlined(&v, variant));
+            for scale in 1..=2u8 {
+                let png = r.png(&svg, scale).expect("png renders");
+                let s = u32::from(scale);
+                assert_eq!(png_size(&png), (width as u32 * s, height as u32 * s));
+                let fast = r
+                    .badge_png(&v, variant, scale)
+                    .expect("outlined png renders");
+                assert_eq!(png_size(&fast), png_size(&png));
+            }
+        }
+    }
+}
+
+#[test]
+fn card_png_sizes_follow_scale() {
+    let r = Renderer::new();
+    let v = sample("smolvlm-3b");
+    let svg = r.badge_svg(&v, Variant::default());
+    assert_eq!(png_size(&r.png(&svg, 1).expect("scale 1")), (360, 90));
+    assert_eq!(png_size(&r.png(&svg, 2).expect("scale 2")), (720, 180));
+    assert_eq!(png_size(&r.png(&svg, 4).expect("scale 4")), (1440, 360));
+    for bad in [0, 5, 255] {
+        assert!(matches!(r.png(&svg, bad), Err(RenderError::Scale(s)) if s == bad));
+        assert!(r.badge_png(&v, Variant::default(), bad).is_err());
+    }
+    assert!(matches!(r.png("not svg", 1), Err(RenderError::Svg(_))));
+    assert!(
+        r.png(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="9"/>"#,
+            1
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn outlined_png_looks_like_the_text_png() {
+    let r = Renderer::new();
+    let v = sample("example-prompt-wrapper");
+    for variant in VARIANTS {
+        let decode = |bytes: Vec<u8>| {
+            let mut reader = ::png::Decoder::new(Cursor::new(bytes))
+                .read_info()
+                .expect("png");
+            let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+            reader.next_frame(&mut buf).expect("frame");
+            buf
+        };
+        for scale in [1, 2, 3] {
+            let a = decode(r.png(&r.badge_svg(&v, variant), scale).expect("text png"));
+            // badge_png twice: the second time its text comes from the sprite cache.
+            let others = [
+                r.badge_png(&v, variant, scale).expect("badge png"),
+                r.badge_png(&v, variant, scale).expect("badge png"),
+                r.png(&r.badge_svg_outlined(&v, variant), scale)
+                    .expect("outlined png"),
+            ];
+            for other in others.map(decode) {
+                assert_eq!(a.len(), other.len());
+                // Outlines are kept to 1/100 px, so edges may differ by a shade.
+                let differing = a
+                    .iter()
+                    .zip(&other)
+                    .filter(|(x, y)| x.abs_diff(**y) > 24)
+                    .count();
+                assert!(
+                    differing * 1000 < a.len(),
+                    "{differing} of {} bytes differ",
+                    a.len()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_long_name_shrinks_then_ellipsizes_inside_the_card() {
+    let r = Renderer::new();
+    let long = "Extraordinarily Verbose Tool Name ".repeat(4);
+    let long: String = long.chars().take(120).collect();
+    for variant in VARIANTS {
+        let svg = r.badge_svg(&named(&long), variant);
+        let doc = assert_safe_svg(&svg);
+        let width: f32 = doc
+            .root_element()
+            .attribute("width")
+            .and_then(|w| w.parse().ok())
+            .expect("width");
+        let margin = if variant.style == Style::Card {
+            16.0
+        } else {
+            6.0
+        };
+        for (x0, x1, text) in text_spans(&doc) {
+            assert!(
+                x0 >= 0.0 && x1 <= width - margin + 0.01,
+                "{text:?} spans {x0}..{x1}"
+            );
+        }
+        if variant.style == Style::Card {
+            let shown = text_spans(&doc)
+                .into_iter()
+                .find(|(_, _, t)| t.starts_with("Extraordinarily"))
+                .expect("name shown");
+            assert!(
+                shown.2.ends_with('…') && shown.2.len() < long.len(),
+                "{}",
+                shown.2
+            );
+            // usvg agrees that the rendered name ends inside the card.
+            let tree = usvg::Tree::from_str(&svg, &r.opts).expect("parses");
+            let bbox = tree.root().abs_bounding_box();
+            assert!(bbox.right() <= 360.0 && bbox.left() >= 0.0, "{bbox:?}");
+        }
+    }
+    // The accessible name keeps the whole name.
+    assert!(
+        r.badge_svg(&named(&long), Variant::default())
+            .contains(&format!("aria-label=\"{long}:"))
+    );
+}
+
+#[test]
+fn a_name_slightly_too_long_is_shrunk_not_cut() {
+    let r = Renderer::new();
+    let fitted = r.fit("Mistral 8x24B Mixture-of-Experts", true, 18.0, 12.0, 228.0);
+    assert!(!fitted.text.ends_with('…'));
+    assert!(fitted.size < 18.0 && fitted.width <= 228.0);
+}
+
+#[test]
+fn measured_widths_match_usvg_layout() {
+    let r = Renderer::new();
+    let cases = [
+        ("SmolVLM-3B", true, 18.0),
+        ("3 ships · 1 skip · expert panel", false, 12.5),
+        ("ShipOrSkip", false, 11.0),
+        ("AVATAR Wavy ffi Té", false, 13.0),
+        ("Ünïcödé naïve café", true, 15.0),
+    ];
+    for (text, bold, size) in cases {
+        let svg = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="800" height="50"><text x="10" y="30" font-family="DejaVu Sans" font-size="{size}" font-weight="{}">{text}</text></svg>"#,
+            if bold { "bold" } else { "normal" }
+        );
+        let tree = usvg::Tree::from_str(&svg, &r.opts).expect("parses");
+        let usvg::Node::Text(t) = &tree.root().children()[0] else {
+            panic!("a text node")
+        };
+        // usvg's text bounding box is built from advances, not ink.
+        let expected = t.bounding_box().width();
+        let got = r.text_width(text, bold, size);
+        assert!((got - expected).abs() <= 1.0, "{text}: {got} vs {expected}");
+        assert!(got > 0.0);
+    }
+    // Kerning is applied: "AV" is narrower than "A" plus "V".
+    let (a, v, av) = (
+        r.text_width("A", false, 100.0),
+        r.text_width("V", false, 100.0),
+        r.text_width("AV", false, 100.0),
+    );
+    assert!(av < a + v - 1.0, "{av} vs {a} + {v}");
+    assert_eq!(r.text_width("x", false, 0.0), 0.0);
+    assert_eq!(r.text_width("x", false, f32::NAN), 0.0);
+}
+
+#[test]
+fn measurements_are_cached_and_bounded() {
+    let r = Renderer::new();
+    let first = r.text_width("cached text", false, 12.0);
+    let len = r.measurer.cache_len();
+    assert_eq!(r.text_width("cached text", false, 12.0), first);
+    assert_eq!(r.measurer.cache_len(), len);
+}
+
+#[test]
+fn hostile_names_are_escaped() {
+    let r = Renderer::new();
+    let hostile = [
+        r#"<script>alert(1)</script> & "q""#,
+        "]]><!--",
+        "--><svg onload=alert(1)>",
+        "a'b\"c<d>e&f",
+        "<![CDATA[x]]>",
+        "&amp; &#x3c;",
+        "<foreignObject><iframe src=x>",
+    ];
+    for name in hostile {
+        for variant in VARIANTS {
+            let svg = r.badge_svg(&named(name), variant);
+            let doc = assert_safe_svg(&svg);
+            // The name survives as text, exactly.
+            let shown: Vec<_> = text_spans(&doc)
+                .into_iter()
+                .map(|(_, _, t)| t.to_owned())
+                .collect();
+            if variant.style == Style::Card {
+                assert!(shown.iter().any(|t| t == name), "{name}: {shown:?}");
+            }
+            assert!(r.badge_png(&named(name), variant, 1).is_ok());
+            assert_safe_svg(&r.error_svg(name, variant));
+        }
+    }
+}
+
+#[test]
+fn control_characters_are_stripped() {
+    let r = Renderer::new();
+    let svg = r.badge_svg(
+        &named("Bad\u{0}\u{1b}[31mTool\u{7}\u{202E}\tX\u{FFFE}"),
+        Variant::default(),
+    );
+    let doc = assert_safe_svg(&svg);
+    assert!(
+        !svg.chars()
+            .any(|c| c.is_control() || c == '\u{202E}' || c == '\u{FFFE}')
+    );
+    assert!(
+        text_spans(&doc)
+            .iter()
+            .any(|(_, _, t)| *t == "Bad[31mTool X")
+    );
+}
+
+#[test]
+fn any_script_renders_without_panic() {
+    let r = Renderer::new();
+    for name in [
+        "Café Crème Brûlée",
+        "数据分析助手 AI 工具",
+        "مساعد الذكاء الاصطناعي",
+        "🚀 Rocket 👩‍💻 Coder 🇫🇷",
+        "Z̷a̷l̷g̷o̷ ̷t̷e̷x̷t̷",
+        "שלום mixed עברית text",
+        "\u{FE0F}\u{200D}",
+        "   ",
+    ] {
+        if name.trim().is_empty() || name.starts_with('\u{FE0F}') {
+            let svg = r.badge_svg(&named(name), Variant::default());
+            assert!(svg.contains(">Unnamed tool</text>"), "{svg}");
+        }
+        let long = name.repeat(12);
+        for n in [name, long.as_str()] {
+            for variant in VARIANTS {
+                let svg = r.badge_svg(&named(n), variant);
+                let doc = assert_safe_svg(&svg);
+                for (x0, x1, text) in text_spans(&doc) {
+                    assert!(x0 >= 0.0 && x1 <= 360.0, "{text:?} spans {x0}..{x1}");
+                }
+                assert!(r.png(&svg, 1).is_ok(), "{n}");
+                assert!(r.badge_png(&named(n), variant, 1).is_ok(), "{n}");
+            }
+        }
+    }
+}
+
+#[test]
+fn error_badges_have_the_badge_size_and_say_why() {
+    let r = Renderer::new();
+    for variant in VARIANTS {
+        let svg = r.error_svg("unknown tool", variant);
+        let doc = assert_safe_svg(&svg);
+        assert!(
+            text_spans(&doc)
+                .iter()
+                .any(|(_, _, t)| *t == "unknown tool")
+        );
+        let height = doc.root_element().attribute("height");
+        assert_eq!(
+            height,
+            Some(if variant.style == Style::Card {
+                "90"
+            } else {
+                "20"
+            })
+        );
+        assert!(r.error_png("bad style", variant, 2).is_ok());
+    }
+}
+
+#[test]
+fn skip_verdicts_show_the_ship_share_and_say_so() {
+    let r = Renderer::new();
+    let v = sample("example-prompt-wrapper");
+    let svg = r.badge_svg(&v, Variant::default());
+    assert!(
+        svg.contains(">SKIP</text>") && svg.contains(">25% ship</text>"),
+        "{svg}"
+    );
+    assert!(svg.contains(
+        "aria-label=\"Example Prompt Wrapper: Skip, 25% of the expert panel voted ship — ShipOrSkip\""
+    ));
+    let compact = r.badge_svg(
+        &v,
+        Variant {
+            style: Style::Compact,
+            theme: Theme::Light,
+        },
+    );
+    assert!(compact.contains(">Skip 3–1</text>"), "{compact}");
+}
+
+#[test]
+fn no_panel_votes_reads_without_a_percent() {
+    let r = Renderer::new();
+    let mut v = sample("smolvlm-3b");
+    v.panel = crate::verdict::Votes::default();
+    let svg = r.badge_svg(&v, Variant::default());
+    assert_safe_svg(&svg);
+    assert!(
+        !svg.contains('%') && svg.contains("no expert panel votes yet"),
+        "{svg}"
+    );
+}
+
+#[test]
+fn parse_and_as_str_round_trip() {
+    for s in [Style::Card, Style::Compact] {
+        assert_eq!(Style::parse(s.as_str()), Ok(s));
+    }
+    for t in [Theme::Light, Theme::Dark] {
+        assert_eq!(Theme::parse(t.as_str()), Ok(t));
+    }
+    assert!(Style::parse("huge").unwrap_err().contains("card"));
+    assert!(Theme::parse("blue").unwrap_err().contains("dark"));
+    assert_eq!(
+        Variant::default(),
+        Variant {
+            style: Style::Card,
+            theme: Theme::Light
+        }
+    );
+}
+
+#[test]
+fn renderer_is_shareable() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Renderer>();
+}
+
+/// Writes the committed example images to docs/badges/. Run with
+/// `cargo test -- --ignored write_example_badges`.
+#[test]
+#[ignore]
+fn write_example_badges() {
+    let r = Renderer::new();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/badges");
+    std::fs::create_dir_all(&dir).expect("docs/badges");
+    for slug in ["smolvlm-3b", "example-prompt-wrapper"] {
+        let v = sample(slug);
+        for variant in VARIANTS {
+            let stem = format!(
+                "{slug}-{}-{}",
+                variant.style.as_str(),
+                variant.theme.as_str()
+            );
+            let svg = r.badge_svg(&v, variant);
+            std::fs::write(dir.join(format!("{stem}.svg")), &svg).expect("write svg");
+            let png = r.badge_png(&v, variant, 2).expect("png");
+            std::fs::write(dir.join(format!("{stem}.png")), png).expect("write png");
+        }
+    }
+}

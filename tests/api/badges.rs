@@ -1,0 +1,242 @@
+//! Badge routes: images, variants, error badges, caching headers, escaping.
+
+use crate::helpers::*;
+use serde_json::json;
+
+const SLUGS: &[&str] = &[
+    "mistral-8x22b-instruct-v2-open-source-apache",
+    "mistral-8x22b-v2",
+    "mistral-small-3-1",
+    "smolvlm-3b",
+    "smolvlm-2-5",
+    "mistral-8x24b-moe",
+    "example-prompt-wrapper",
+];
+
+#[tokio::test]
+async fn every_sample_renders_in_every_variant() {
+    let app = spawn_app().await;
+    for slug in SLUGS {
+        for style in ["card", "compact"] {
+            for theme in ["light", "dark"] {
+                let q = format!("?style={style}&theme={theme}");
+                let svg = app.get(&format!("/api/badge/{slug}{q}")).await;
+                assert_eq!(svg.status(), 200);
+                assert!(svg.headers().get("x-verdict-error").is_none());
+                assert_eq!(
+                    svg.headers()["content-type"],
+                    "image/svg+xml; charset=utf-8"
+                );
+                let text = svg.text().await.unwrap();
+                roxmltree::Document::parse(&text).expect("the SVG is well-formed XML");
+
+                let png = app.get(&format!("/api/badge/{slug}.png{q}")).await;
+                assert_eq!(png.status(), 200);
+                assert_eq!(png.headers()["content-type"], "image/png");
+                let (w, h) = png_size(&png.bytes().await.unwrap());
+                if style == "card" {
+                    assert_eq!((w, h), (720, 180), "{slug} {q}");
+                } else {
+                    assert_eq!(h, 40, "{slug} {q}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn svg_suffix_and_scale() {
+    let app = spawn_app().await;
+    let plain = app.get("/api/badge/smolvlm-3b").await.text().await.unwrap();
+    let suffixed = app
+        .get("/api/badge/smolvlm-3b.svg")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(plain, suffixed);
+    let one = app
+        .get("/api/badge/smolvlm-3b.png?scale=1")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(png_size(&one), (360, 90));
+    let four = app
+        .get("/api/badge/smolvlm-3b.png?scale=4")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(png_size(&four), (1440, 360));
+}
+
+#[tokio::test]
+async fn problems_answer_with_an_error_image_that_is_not_counted() {
+    let app = spawn_app().await;
+    for (path, reason) in [
+        ("/api/badge/no-such-tool", "unknown tool"),
+        ("/api/badge/no-such-tool.png", "unknown tool"),
+        ("/api/badge/Bad_Slug", "invalid slug"),
+        ("/api/badge/smolvlm-3b?style=huge", "bad style"),
+        ("/api/badge/smolvlm-3b?theme=neon", "bad theme"),
+        ("/api/badge/smolvlm-3b.png?scale=9", "bad scale"),
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["x-verdict-error"], reason, "{path}");
+        assert_eq!(r.headers()["cache-control"], "no-store", "{path}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(ct.starts_with("image/"), "{path}: {ct}");
+        let body = r.bytes().await.unwrap();
+        if ct == "image/png" {
+            png_size(&body);
+        } else {
+            roxmltree::Document::parse(std::str::from_utf8(&body).unwrap()).unwrap();
+        }
+    }
+    // One good load, so that a flush happens and would carry any miscount with it.
+    app.get("/api/badge/smolvlm-3b").await;
+    let n = app
+        .wait_for_total(
+            "smolvlm-3b",
+            "badge_impressions",
+            1,
+            std::time::Duration::from_secs(20),
+        )
+        .await;
+    assert_eq!(n, 1, "only the good load counts");
+}
+
+#[tokio::test]
+async fn counted_responses_forbid_caches_and_revalidate_by_etag() {
+    let app = spawn_app().await;
+    let r = app.get("/api/badge/smolvlm-3b").await;
+    assert_eq!(
+        r.headers()["cache-control"],
+        "no-cache, no-store, must-revalidate, max-age=0"
+    );
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        r.headers()["content-security-policy"],
+        "default-src 'none'; style-src 'unsafe-inline'"
+    );
+    let etag = r.headers()["etag"].clone();
+    let again = app
+        .client
+        .get(app.url("/api/badge/smolvlm-3b"))
+        .header("if-none-match", etag.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"], etag);
+    let dark = app.get("/api/badge/smolvlm-3b?theme=dark").await;
+    assert_ne!(
+        dark.headers()["etag"],
+        etag,
+        "each variant has its own ETag"
+    );
+}
+
+#[tokio::test]
+async fn hostile_names_are_escaped() {
+    let app = spawn_app().await;
+    let hostile = r#"<script>alert(1)</script> & "q""#;
+    let record = json!({
+        "name": hostile, "tagline": "]]><!-- <img src=x onerror=alert(1)>", "category": "x",
+        "verdict": "skip", "panel": {"ship": 1, "skip": 3}, "pricing": "'\"<>&",
+        "reviews": [{"role": "<b>Builder</b>", "verdict": "skip", "score": 10}],
+        "updated_at": "2026-11-20T09:00:00Z"
+    });
+    let put = app
+        .client
+        .put(app.url("/api/verdicts/hostile"))
+        .bearer_auth(ADMIN)
+        .json(&record)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 201);
+    for q in ["", "?style=compact", "?theme=dark"] {
+        let svg = app
+            .get(&format!("/api/badge/hostile{q}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let doc = roxmltree::Document::parse(&svg).expect("well-formed");
+        assert!(!svg.contains("<script"), "{svg}");
+        assert!(doc.descendants().all(|n| n.tag_name().name() != "script"));
+        assert!(
+            doc.descendants()
+                .all(|n| n.attributes().all(|a| !a.name().starts_with("on")))
+        );
+    }
+    let png = app
+        .get("/api/badge/hostile.png")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(png_size(&png), (720, 180));
+    let landing = app.get("/").await.text().await.unwrap();
+    assert!(
+        !landing.contains("<script"),
+        "the landing page escapes names"
+    );
+}
+
+#[tokio::test]
+async fn landing_page_lists_tools_and_previews_are_not_counted() {
+    let app = spawn_app().await;
+    let r = app.get("/").await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let page = r.text().await.unwrap();
+    assert!(page.contains("SmolVLM-3B"));
+    assert!(page.contains("/api/badge/smolvlm-3b"));
+    // The page's own previews send the page as Referer.
+    app.client
+        .get(app.url("/api/badge/smolvlm-3b"))
+        .header("referer", app.url("/"))
+        .send()
+        .await
+        .unwrap();
+    app.get("/api/badge-click/smolvlm-3b").await;
+    app.wait_for_total(
+        "smolvlm-3b",
+        "clicks",
+        1,
+        std::time::Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(
+        app.stats("smolvlm-3b").await["totals"]["badge_impressions"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    app.get("/api/badge/smolvlm-3b").await;
+    app.get("/api/badge/smolvlm-3b").await;
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for needle in [
+        "verdict_badges_render_cache_total{name=\"hit\"}",
+        "verdict_badges_render_cache_total{name=\"miss\"}",
+        "verdict_badges_http_requests_total{route=\"/api/badge/{file}\",status=\"200\"} 2",
+        "verdict_badges_tally_recorded_total{name=\"badge\"} 2",
+    ] {
+        assert!(metrics.contains(needle), "{needle} in\n{metrics}");
+    }
+    assert_eq!(app.get("/no/such/route").await.status(), 404);
+}

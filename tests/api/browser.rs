@@ -1,0 +1,682 @@
+//! Real-browser tests: headless Chromium driven through chromedriver (WebDriver).
+//!
+//! Three servers take part: the badge service on `127.0.0.1`, a "third-party site"
+//! that embeds the service's snippets, reached as `localhost` (another origin, and a
+//! referrer host of its own), and a stand-in review site that clicks land on.
+//!
+//! Without Chromium and chromedriver on the machine these tests print that they were
+//! skipped and pass, unless `VERDICT_BADGES_REQUIRE_BROWSER=1` (CI sets it), which
+//! makes a missing browser a failure. `VERDICT_BADGES_CHROMIUM` and
+//! `VERDICT_BADGES_CHROMEDRIVER` override the binaries' paths (defaults
+//! `/usr/bin/chromium`, `/usr/bin/chromedriver`). Screenshots go to the temporary
+//! directory (`verdict-badges-*.png`); `VERDICT_BADGES_SAVE_SCREENSHOTS=1` writes the
+//! third-party page's to `docs/browser-test.png` instead.
+
+use crate::helpers::*;
+use axum::Router;
+use axum::extract::Path;
+use axum::response::Html;
+use axum::routing::get;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::process::{Child, Command};
+use verdict_badges::config::ReviewUrl;
+
+const SLUG: &str = "smolvlm-3b";
+/// An ordinary desktop Chrome: headless Chrome's own User-Agent says "HeadlessChrome",
+/// which the counting rules treat as a crawler.
+const DESKTOP_CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+/// Share of pixels allowed to differ between Chromium's SVG and the service's PNG.
+const MAX_DIFFERING_SHARE: f64 = 0.10;
+/// A channel difference above this (of 255) makes a pixel count as differing.
+const CHANNEL_TOLERANCE: u8 = 48;
+
+/// A running chromedriver with one Chromium session; both end when it drops.
+struct Browser {
+    client: Client,
+    _driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn binary(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(default))
+}
+
+fn browser_required() -> bool {
+    std::env::var("VERDICT_BADGES_REQUIRE_BROWSER").is_ok_and(|v| v == "1")
+}
+
+/// Says why the test did not run; fails instead when a browser is required.
+fn skip(test: &str, why: &str) {
+    assert!(
+        !browser_required(),
+        "{test}: VERDICT_BADGES_REQUIRE_BROWSER=1 but {why}"
+    );
+    eprintln!("SKIPPED {test}: {why} (install Debian's chromium and chromium-driver to run it)");
+}
+
+/// The screenshot the README shows; the others are for looking at while developing.
+const DOCS_SCREENSHOT: &str = "browser-test.png";
+
+/// Where a screenshot goes: `docs/browser-test.png` when asked to save it, else the temporary directory.
+fn screenshot_path(name: &str) -> PathBuf {
+    if name == DOCS_SCREENSHOT
+        && std::env::var("VERDICT_BADGES_SAVE_SCREENSHOTS").is_ok_and(|v| v == "1")
+    {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("docs")
+            .join(name)
+    } else {
+        std::env::temp_dir().join(format!("verdict-badges-{name}"))
+    }
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium with a `width`×`height` viewport,
+    /// or `None` (after saying so) when they are not installed.
+    async fn launch(test: &str, width: u32, height: u32) -> Option<Browser> {
+        let chromium = binary("VERDICT_BADGES_CHROMIUM", "/usr/bin/chromium");
+        let chromedriver = binary("VERDICT_BADGES_CHROMEDRIVER", "/usr/bin/chromedriver");
+        for (what, path) in [("Chromium", &chromium), ("chromedriver", &chromedriver)] {
+            if !path.exists() {
+                skip(test, &format!("{what} is not at {}", path.display()));
+                return None;
+            }
+        }
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--no-first-run".to_owned(),
+            "--force-device-scale-factor=1".to_owned(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", profile.path().display()),
+            format!("--user-agent={DESKTOP_CHROME}"),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": chromium, "args": args }),
+        );
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            let attempt =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(caps.clone())
+                    .connect(&webdriver)
+                    .await;
+            match attempt {
+                Ok(client) => break client,
+                Err(e) if Instant::now() > deadline => {
+                    skip(test, &format!("Chromium did not start: {e}"));
+                    return None;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        let browser = Browser {
+            client,
+            _driver: driver,
+            _profile: profile,
+        };
+        browser.resize(width, height).await;
+        Some(browser)
+    }
+
+    /// Sets the viewport (not the window) to `width`×`height` CSS pixels.
+    async fn resize(&self, width: u32, height: u32) {
+        for _ in 0..3 {
+            let (w, h) = self.viewport().await;
+            if (w, h) == (width, height) {
+                return;
+            }
+            let (ww, wh) = self.client.get_window_size().await.unwrap();
+            let ww = (ww as i64 + i64::from(width) - w as i64).max(1) as u32;
+            let wh = (wh as i64 + i64::from(height) - h as i64).max(1) as u32;
+            self.client.set_window_size(ww, wh).await.unwrap();
+        }
+        assert_eq!(self.viewport().await, (width, height), "viewport size");
+    }
+
+    async fn viewport(&self) -> (u32, u32) {
+        let v = self
+            .js("return [window.innerWidth, window.innerHeight]")
+            .await;
+        (v[0].as_u64().unwrap() as u32, v[1].as_u64().unwrap() as u32)
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+
+    /// Polls `script` until it returns `true`.
+    async fn wait_until(&self, what: &str, script: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if self.js(script).await == json!(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.unwrap();
+        let path = screenshot_path(name);
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+
+    async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// Serves `router` on a free loopback port.
+async fn serve(router: Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
+/// The stand-in review site: `/tool/{slug}` answers a page naming the tool.
+async fn review_site() -> SocketAddr {
+    serve(Router::new().route(
+        "/tool/{slug}",
+        get(|Path(slug): Path<String>| async move {
+            let slug: String = slug
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            Html(format!(
+                "<!doctype html><title>Review of {slug}</title><h1 id=\"review\">Full review: {slug}</h1>"
+            ))
+        }),
+    ))
+    .await
+}
+
+/// A tool maker's page, embedding the snippets as they are pasted.
+fn maker_page(badge: &str, widget: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>SmolVLM-3B: tiny vision-language model</title>
+<style>
+  body {{ margin: 0; font: 16px/1.5 "DejaVu Sans", sans-serif; color: #1f2328; background: #f6f8fa; }}
+  header {{ padding: 18px 32px; background: #24292f; color: #fff; font-weight: 700; font-size: 18px; }}
+  main {{ max-width: 880px; margin: 0 auto; padding: 28px 32px; }}
+  h1 {{ margin: 0 0 6px; font-size: 28px; }}
+  p {{ margin: 0 0 22px; color: #57606a; }}
+  h2 {{ font-size: 15px; text-transform: uppercase; letter-spacing: .06em; color: #57606a; margin: 26px 0 10px; }}
+</style></head>
+<body><header>smolvlm.example · a third-party site</header>
+<main>
+<h1>SmolVLM-3B</h1>
+<p>A small vision-language model for your laptop. Here is what the ShipOrSkip panel said:</p>
+<h2>Badge</h2>
+{badge}
+<h2>Widget</h2>
+{widget}
+</main></body></html>"#
+    )
+}
+
+#[tokio::test]
+async fn a_third_party_page_embeds_the_badge_and_widget_and_counts_them() {
+    let test = "browser::a_third_party_page_embeds_the_badge_and_widget_and_counts_them";
+    let Some(browser) = Browser::launch(test, 1000, 700).await else {
+        return;
+    };
+    let review = review_site().await;
+    let mut app = spawn_app_with(|c| {
+        c.review_url =
+            ReviewUrl::parse(&format!("http://127.0.0.1:{}/tool/{{slug}}", review.port())).unwrap();
+    })
+    .await;
+    assert!(app.base.starts_with("http://127.0.0.1:"));
+
+    let code: Value = app
+        .get(&format!("/api/embed-code/{SLUG}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let page = maker_page(
+        code["html_badge"].as_str().unwrap(),
+        code["html_widget"].as_str().unwrap(),
+    );
+    let maker = serve(Router::new().route("/", get(move || async move { Html(page) }))).await;
+    // `localhost`, not 127.0.0.1: another origin than the badge service.
+    let maker_url = format!("http://localhost:{}/", maker.port());
+
+    browser.client.goto(&maker_url).await.unwrap();
+    browser
+        .wait_until(
+            "the badge image",
+            "const i = document.querySelector('a > img'); return i.complete && i.naturalWidth > 0",
+        )
+        .await;
+    let natural = browser
+        .js("return document.querySelector('a > img').naturalWidth")
+        .await;
+    assert_eq!(natural, json!(360), "the SVG badge loaded at its size");
+
+    browser.client.enter_frame(0).await.unwrap();
+    let name = browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(name, "SmolVLM-3B");
+    browser.client.enter_parent_frame().await.unwrap();
+    let shot = browser.screenshot(DOCS_SCREENSHOT).await;
+    eprintln!("screenshot of the third-party page: {}", shot.display());
+
+    // A reader clicks the badge: a new tab, through the click route, to the review.
+    let before = browser.client.windows().await.unwrap();
+    browser
+        .client
+        .find(Locator::Css("a > img"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let tab = loop {
+        let now = browser.client.windows().await.unwrap();
+        if let Some(w) = now.into_iter().find(|w| !before.contains(w)) {
+            break w;
+        }
+        assert!(Instant::now() < deadline, "the badge opened no tab");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    browser.client.switch_to_window(tab).await.unwrap();
+    let review_page = format!("http://127.0.0.1:{}/tool/{SLUG}", review.port());
+    browser
+        .wait_until(
+            "the review page",
+            &format!(
+                "return location.href === {} && document.readyState === 'complete'",
+                json!(review_page)
+            ),
+        )
+        .await;
+    let heading = browser
+        .client
+        .find(Locator::Id("review"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(heading.contains(SLUG), "{heading}");
+    browser.client.close_window().await.unwrap();
+    browser
+        .client
+        .switch_to_window(before[0].clone())
+        .await
+        .unwrap();
+
+    // One of each, all from the maker's site.
+    for field in ["badge_impressions", "widget_impressions", "clicks"] {
+        app.wait_for_total(SLUG, field, 1, Duration::from_secs(10))
+            .await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stats = app.stats(SLUG).await;
+    assert_eq!(stats["totals"]["badge_impressions"], 1, "{stats}");
+    assert_eq!(stats["totals"]["widget_impressions"], 1, "{stats}");
+    assert_eq!(stats["totals"]["clicks"], 1, "{stats}");
+    assert_eq!(stats["totals"]["bot_requests"], 0, "{stats}");
+    assert_eq!(
+        stats["referrers"],
+        json!([{ "host": "localhost", "impressions": 2, "clicks": 1 }]),
+        "{stats}"
+    );
+
+    // The widget alone, at its size and narrower, light and dark: no scrollbar,
+    // for the sample tool and for one with everything at its longest.
+    let longest = json!({
+        "name": "An Extraordinarily Long Tool Name That Goes On And On Past Any Sensible Width Whatsoever",
+        "tagline": "W".repeat(200),
+        "category": "Developer Tools And Much More Than That, Honestly",
+        "verdict": "skip",
+        "panel": { "ship": 50, "skip": 50 },
+        "community": { "ship": 50, "skip": 49 },
+        "pricing": "M".repeat(120),
+        "reviews": (0..10).map(|i| json!({
+            "role": format!("Reviewer{i}WithAVeryLongRole"),
+            "verdict": if i % 2 == 0 { "ship" } else { "skip" },
+            "score": 100,
+        })).collect::<Vec<_>>(),
+        "updated_at": "2026-11-20T09:00:00Z",
+    });
+    let r = app
+        .client
+        .put(app.url("/api/verdicts/longest-everything"))
+        .bearer_auth(ADMIN)
+        .json(&longest)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    for (width, slug, theme) in [
+        (360, SLUG, "light"),
+        (360, SLUG, "dark"),
+        (360, "longest-everything", "light"),
+        (360, "example-prompt-wrapper", "dark"),
+        (280, SLUG, "light"),
+        (280, SLUG, "dark"),
+        (280, "longest-everything", "dark"),
+    ] {
+        browser.resize(width, 260).await;
+        {
+            browser
+                .client
+                .goto(&app.url(&format!("/embed/{slug}?theme={theme}")))
+                .await
+                .unwrap();
+            let m = browser
+                .js("const e = document.scrollingElement; return [e.scrollWidth, e.clientWidth, e.scrollHeight, e.clientHeight, document.querySelector('.foot').getBoundingClientRect().bottom]")
+                .await;
+            let n = |i: usize| m[i].as_f64().unwrap();
+            eprintln!(
+                "widget {slug} {width}px {theme}: scroll {}×{}, client {}×{}",
+                n(0),
+                n(2),
+                n(1),
+                n(3)
+            );
+            let case = format!("{slug} {theme} at {width}px");
+            assert_eq!(n(1), f64::from(width), "{case}");
+            assert!(n(0) <= n(1), "{case} scrolls sideways: {m}");
+            assert!(n(2) <= n(3), "{case} scrolls down: {m}");
+            assert!(n(4) <= 260.0, "{case}: the footer is cut off: {m}");
+            browser
+                .screenshot(&format!("widget-{slug}-{theme}-{width}.png"))
+                .await;
+        }
+    }
+    browser.close().await;
+    app.stop().await;
+}
+
+/// RGBA pixels of a PNG, composited over `background`.
+fn decode_over(bytes: &[u8], background: [u8; 3]) -> (u32, u32, Vec<[u8; 3]>) {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let pixels = buf[..info.buffer_size()]
+        .chunks_exact(channels)
+        .map(|p| {
+            let (rgb, a) = match channels {
+                1 => ([p[0]; 3], 255),
+                2 => ([p[0]; 3], p[1]),
+                3 => ([p[0], p[1], p[2]], 255),
+                _ => ([p[0], p[1], p[2]], p[3]),
+            };
+            let mix = |c: u8, b: u8| {
+                ((u16::from(c) * u16::from(a) + u16::from(b) * (255 - u16::from(a)) + 127) / 255)
+                    as u8
+            };
+            [
+                mix(rgb[0], background[0]),
+                mix(rgb[1], background[1]),
+                mix(rgb[2], background[2]),
+            ]
+        })
+        .collect();
+    (info.width, info.height, pixels)
+}
+
+#[tokio::test]
+async fn chromium_draws_the_svg_badge_like_the_png() {
+    let test = "browser::chromium_draws_the_svg_badge_like_the_png";
+    let Some(browser) = Browser::launch(test, 480, 240).await else {
+        return;
+    };
+    let mut app = spawn_app().await;
+    // A page with nothing but the badge, on a site of its own.
+    let badge = app.url(&format!("/api/badge/{SLUG}.svg"));
+    let site = serve(Router::new().route(
+        "/{theme}",
+        get(move |Path(theme): Path<String>| {
+            let badge = badge.clone();
+            async move {
+                let theme = if theme == "dark" { "dark" } else { "light" };
+                Html(format!(
+                    r#"<!doctype html><html><body style="margin:0;background:#ffffff"><img id="b" src="{badge}?theme={theme}" width="360" height="90" style="display:block"></body></html>"#
+                ))
+            }
+        }),
+    ))
+    .await;
+    for theme in ["light", "dark"] {
+        let page = format!("http://localhost:{}/{theme}", site.port());
+        browser.client.goto(&page).await.unwrap();
+        browser
+            .wait_until(
+                "the SVG badge",
+                "const i = document.getElementById('b'); return i.complete && i.naturalWidth > 0",
+            )
+            .await;
+        let shot = browser
+            .client
+            .find(Locator::Id("b"))
+            .await
+            .unwrap()
+            .screenshot()
+            .await
+            .unwrap();
+        std::fs::write(screenshot_path(&format!("fidelity-svg-{theme}.png")), &shot).unwrap();
+        let png = app
+            .get(&format!("/api/badge/{SLUG}.png?scale=1&theme={theme}"))
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        std::fs::write(screenshot_path(&format!("fidelity-png-{theme}.png")), &png).unwrap();
+
+        let white = [255, 255, 255];
+        let (sw, sh, chromium) = decode_over(&shot, white);
+        let (pw, ph, ours) = decode_over(&png, white);
+        assert_eq!((sw, sh), (360, 90), "Chromium's screenshot of the SVG");
+        assert_eq!((pw, ph), (360, 90), "the PNG at scale 1");
+        let differing = chromium
+            .iter()
+            .zip(&ours)
+            .filter(|(a, b)| (0..3).any(|c| a[c].abs_diff(b[c]) > CHANNEL_TOLERANCE))
+            .count();
+        let share = differing as f64 / chromium.len() as f64;
+        eprintln!(
+            "fidelity {theme}: {differing} of {} pixels differ by more than {CHANNEL_TOLERANCE}/255 in a channel ({:.2}%)",
+            chromium.len(),
+            share * 100.0
+        );
+        assert!(
+            share < MAX_DIFFERING_SHARE,
+            "{theme}: the PNG drifted from Chromium's SVG rendering: {:.2}% of pixels differ",
+            share * 100.0
+        );
+    }
+    browser.close().await;
+    app.stop().await;
+}
+
+/// Thirty days of made-up counts for `slug`, written as one flush would.
+async fn seed_counts(app: &TestApp, slug: &str) {
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut rows = Vec::new();
+    for back in 0..30_i64 {
+        let day = (today - time::Duration::days(back)).to_string();
+        let wave = (30 - back) * 3 + (back * 7919 % 13);
+        for (kind, referrer, n) in [
+            ("badge", "smolvlm.example", wave),
+            ("badge", "github.com", wave / 2 + 3),
+            ("widget", "smolvlm.example", wave / 3),
+            ("widget", "news.example.org", back % 5),
+            ("click", "smolvlm.example", wave / 12 + 1),
+            ("click", "github.com", back % 3),
+            ("bot", "(direct)", 2),
+        ] {
+            if n > 0 {
+                rows.push(verdict_badges::store::CountRow {
+                    slug: slug.to_owned(),
+                    day: day.clone(),
+                    kind: kind.to_owned(),
+                    referrer: referrer.to_owned(),
+                    n,
+                });
+            }
+        }
+    }
+    rows.sort();
+    app.state
+        .store
+        .apply_counts("browser-test-seed", 1, &rows)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn owners_sign_in_through_the_form_and_see_their_chart() {
+    let test = "browser::owners_sign_in_through_the_form_and_see_their_chart";
+    let Some(browser) = Browser::launch(test, 1100, 2300).await else {
+        return;
+    };
+    let mut app = spawn_app().await;
+    let key = verdict_badges::auth::new_stats_key();
+    app.state
+        .store
+        .insert_stats_key(
+            &verdict_badges::auth::digest_hex(&key),
+            &verdict_badges::verdict::Slug::parse(SLUG).unwrap(),
+        )
+        .await
+        .unwrap();
+    seed_counts(&app, SLUG).await;
+
+    // The tool page: every variant loads, and its widget previews frame under its CSP.
+    browser
+        .client
+        .goto(&app.url(&format!("/tools/{SLUG}")))
+        .await
+        .unwrap();
+    browser
+        .wait_until(
+            "the badge previews",
+            "const i = [...document.images]; return i.length === 8 && i.every(x => x.complete && x.naturalWidth > 0)",
+        )
+        .await;
+    browser.client.enter_frame(1).await.unwrap();
+    let name = browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(name, "SmolVLM-3B");
+    browser.client.enter_parent_frame().await.unwrap();
+    browser.screenshot("tool-page.png").await;
+
+    // The stats page asks for the key; the form signs in (a real same-origin post).
+    browser.resize(1100, 1500).await;
+    browser
+        .client
+        .goto(&app.url(&format!("/stats/{SLUG}")))
+        .await
+        .unwrap();
+    browser.screenshot("stats-sign-in.png").await;
+    let input = browser.client.find(Locator::Id("key")).await.unwrap();
+    input.send_keys(&key).await.unwrap();
+    browser
+        .client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let chart = browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("svg.chart"))
+        .await
+        .unwrap();
+    let bars = browser
+        .js("return document.querySelectorAll('svg.chart rect.badge').length")
+        .await;
+    assert_eq!(bars, json!(30));
+    let _ = chart;
+    let cookie_visible = browser.js("return document.cookie").await;
+    assert_eq!(cookie_visible, json!(""), "the key's cookie is HttpOnly");
+    let text = browser
+        .client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("smolvlm.example") && text.contains("Click-through rate"));
+    browser.screenshot("stats-page.png").await;
+
+    // Signing out leads back to the form.
+    browser
+        .client
+        .find(Locator::XPath("//button[normalize-space()='Sign out']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("key"))
+        .await
+        .unwrap();
+    browser.close().await;
+    app.stop().await;
+}

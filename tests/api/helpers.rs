@@ -1,0 +1,187 @@
+//! `spawn_app()`: a real server on a free loopback port, with its own store.
+
+use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use verdict_badges::app::{AppState, Application};
+use verdict_badges::config::Config;
+pub use verdict_badges::store::testing::TestBackend;
+use verdict_badges::store::testing::{Scratch, scratch};
+
+/// Generates, for each named `async fn NAME(backend: TestBackend)`, a test module
+/// `NAME` with the tests `sqlite` and `postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::TestBackend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name($crate::helpers::TestBackend::Postgres).await
+            }
+        }
+    )*};
+}
+
+/// Admin token the test servers run with.
+pub const ADMIN: &str = "test-admin-token-0123456789";
+/// A desktop browser's User-Agent: what a counted reader sends.
+pub const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub base: String,
+    /// A client that looks like a browser and does not follow redirects.
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub database_url: String,
+    /// Holds the scratch database for as long as the app lives.
+    _scratch: Option<Scratch>,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A browser-like client with its own connection pool.
+pub fn browser() -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    headers.insert(USER_AGENT, HeaderValue::from_static(FIREFOX));
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A server with the sample verdicts and defaults for everything else.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A server on SQLite whose configuration `tweak` adjusts first.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(TestBackend::Sqlite, "", tweak)
+        .await
+        .expect("SQLite is always there")
+}
+
+/// A server on `backend`, or `None` when that backend is not configured here
+/// (the skip is reported under the name `test`).
+pub async fn spawn_app_on(
+    backend: TestBackend,
+    test: &str,
+    tweak: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
+    let scratch = scratch(backend, test).await?;
+    let url = scratch.url.clone();
+    Some(spawn_app_at(&url, Some(scratch), tweak).await)
+}
+
+/// A server on an existing database (several instances may share one); `scratch`
+/// is kept alive with it.
+pub async fn spawn_app_at(
+    database_url: &str,
+    scratch: Option<Scratch>,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
+    let database_url = database_url.to_owned();
+    let mut config = Config::for_tests(&database_url);
+    config.demo = true;
+    config.admin_token = Some(ADMIN.into());
+    tweak(&mut config);
+    let app = Application::build(config).await.expect("the app builds");
+    let addr = app.local_addr();
+    let state = app.state();
+    let (tx, rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base: format!("http://{addr}"),
+        client: browser(),
+        state,
+        database_url,
+        _scratch: scratch,
+        shutdown: Some(tx),
+        handle: Some(handle),
+    }
+}
+
+impl TestApp {
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// GET with the browser client.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// The stats JSON of a tool, read with the admin token.
+    pub async fn stats(&self, slug: &str) -> Value {
+        let r = self
+            .client
+            .get(self.url(&format!("/api/stats/{slug}")))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
+    /// Polls the stats until `field` of the totals reaches `want` or `within` passes; answers the last value.
+    pub async fn wait_for_total(
+        &self,
+        slug: &str,
+        field: &str,
+        want: i64,
+        within: Duration,
+    ) -> i64 {
+        let deadline = Instant::now() + within;
+        loop {
+            let got = self.stats(slug).await["totals"][field].as_i64().unwrap();
+            if got >= want || Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Signals shutdown and waits until the server has drained and flushed.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// Width and height from a PNG's header.
+pub fn png_size(bytes: &[u8]) -> (u32, u32) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let reader = decoder.read_info().expect("a valid PNG");
+    let info = reader.info();
+    (info.width, info.height)
+}
+
+/// Mints a stats key for `slug` straight into the app's store.
+pub async fn mint_key(app: &TestApp, slug: &str) -> String {
+    let key = verdict_badges::auth::new_stats_key();
+    app.state
+        .store
+        .insert_stats_key(
+            &verdict_badges::auth::digest_hex(&key),
+            &verdict_badges::verdict::Slug::parse(slug).unwrap(),
+        )
+        .await
+        .unwrap();
+    key
+}

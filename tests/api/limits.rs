@@ -1,0 +1,127 @@
+//! Limits: slow or oversized requests are cut off without starving anyone, and no
+//! request of any shape gets a 5xx.
+
+use crate::helpers::*;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use verdict_badges::server::HEADER_READ_TIMEOUT;
+
+/// Sends raw bytes and reads until the server closes or `within` passes.
+async fn raw(app: &TestApp, request: &[u8], within: Duration) -> String {
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(within, stream.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn half_a_request_is_cut_off_and_starves_nobody() {
+    let app = spawn_app().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .unwrap();
+        slow.push(s);
+    }
+    // Everyone else is served while those wait.
+    for _ in 0..20 {
+        assert_eq!(app.get("/api/badge/smolvlm-3b").await.status(), 200);
+    }
+    let started = Instant::now();
+    for mut s in slow {
+        let mut buf = Vec::new();
+        let read = tokio::time::timeout(HEADER_READ_TIMEOUT * 3, s.read_to_end(&mut buf)).await;
+        assert!(read.is_ok(), "the half request was never cut off");
+        let text = String::from_utf8_lossy(&buf);
+        assert!(
+            text.is_empty() || text.starts_with("HTTP/1.1 408"),
+            "{text}"
+        );
+    }
+    assert!(
+        started.elapsed() >= HEADER_READ_TIMEOUT / 2,
+        "cut off by the timeout, not at once"
+    );
+}
+
+#[tokio::test]
+async fn oversized_heads_are_refused() {
+    let app = spawn_app().await;
+    let huge_header = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
+    let answer = raw(&app, huge_header.as_bytes(), Duration::from_secs(10)).await;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{answer}"
+    );
+    let long_url = format!(
+        "GET /api/badge/{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
+    let answer = raw(&app, long_url.as_bytes(), Duration::from_secs(10)).await;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
+        "{answer}"
+    );
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[tokio::test]
+async fn no_request_of_any_shape_gets_a_5xx() {
+    let app = spawn_app().await;
+    let paths = [
+        "/",
+        "/api/badge/",
+        "/api/badge/%00",
+        "/api/badge/%FF%FE.png",
+        "/api/badge/a..b.svg",
+        "/api/badge/smolvlm-3b.png.png",
+        "/api/badge/smolvlm-3b.gif",
+        "/api/badge/smolvlm-3b?scale=-1",
+        "/api/badge/smolvlm-3b.png?scale=99999999999999999999",
+        "/api/badge/smolvlm-3b?style=%00",
+        "/api/badge/smolvlm-3b?style=card&style=compact&theme=",
+        "/api/badge-click/",
+        "/api/badge-click/%2e%2e",
+        "/api/verdicts/%2F",
+        "/api/stats/smolvlm-3b?days=99999999999",
+        "/api/stats/../../etc/passwd",
+        "/api/embed-code/%C0%AF",
+        "/embed/smolvlm-3b?theme=%3Cscript%3E",
+        "/stats/smolvlm-3b",
+        "//api//badge//smolvlm-3b",
+        "/metrics?x=1",
+        "/readyz",
+        "/favicon.ico",
+    ];
+    let methods = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE",
+    ];
+    let plain = reqwest::Client::new();
+    for path in paths {
+        for method in methods {
+            let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let r = plain
+                .request(m, app.url(path))
+                .header("user-agent", FIREFOX)
+                .header("referer", "ht!tp://[bad")
+                .header("if-none-match", "\"\t*,,")
+                .header("authorization", "Bearer \t")
+                .body("{\"x\":")
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().as_u16() < 500, "{method} {path}: {}", r.status());
+        }
+    }
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get("/api/badge/smolvlm-3b").await.status(), 200);
+}

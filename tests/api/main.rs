@@ -1,0 +1,16 @@
+//! The integration tests: one binary, driving the service through HTTP against a
+//! real server on port 0, and the `verdict-badges` binary as a real process where
+//! the behaviour is about processes (signals, exit codes).
+
+mod badges;
+mod browser;
+mod cli;
+mod counting;
+mod headers;
+mod helpers;
+mod limits;
+mod origin;
+mod scale;
+mod stats;
+mod verdicts;
+mod widget;
