@@ -3,14 +3,19 @@
 //! Entries are keyed by the tool, its verdict's fingerprint and the variant, so
 //! a changed verdict misses the cache by construction (no invalidation needed),
 //! and the cache is bounded by bytes through a weigher.
+//!
+//! A PNG is first encoded fast, so a cold badge answers quickly. When it is asked for
+//! again it has proved to be hot, and one background task at a time re-encodes it
+//! thoroughly (about half the bytes, the same pixels); later responses send that.
 
 use crate::catalog::Entry;
 use crate::metrics::{Metrics, NameLabel};
-use crate::render::{RENDERER_VERSION, RenderError, Renderer, Variant};
+use crate::render::{RENDERER_VERSION, RenderError, Renderer, Variant, recompress_png};
 use crate::verdict::Slug;
 use bytes::Bytes;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Image format of a badge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,8 +69,11 @@ struct Key {
 pub struct Rendered {
     /// The image bytes.
     pub body: Bytes,
-    /// Strong validator for `ETag`, quoted.
+    /// Validator for `ETag`, quoted: strong for an SVG, weak (`W/"…"`) for a PNG, whose
+    /// bytes change when it is re-encoded but whose pixels never do.
     pub etag: Arc<str>,
+    /// Whether a PNG's bytes are final (re-encoded, or not worth it).
+    settled: bool,
 }
 
 /// The render cache in front of the [`Renderer`].
@@ -73,6 +81,9 @@ pub struct BadgeCache {
     renderer: Arc<Renderer>,
     cache: moka::sync::Cache<Key, Rendered>,
     metrics: Arc<Metrics>,
+    /// Set while a re-encoding runs: at most one at a time, so a cold flood of PNGs
+    /// cannot queue work behind the renderer.
+    recompressing: Arc<AtomicBool>,
 }
 
 impl BadgeCache {
@@ -85,7 +96,8 @@ impl BadgeCache {
                     Subject::Tool { slug, .. } => slug.as_str().len(),
                     Subject::Error(_) => 0,
                 };
-                // Bytes of the image plus the key and bookkeeping around it.
+                // Bytes of the image (allocated to its exact length) plus the key and
+                // bookkeeping around it.
                 (v.body.len() + v.etag.len() + key_bytes + 128)
                     .try_into()
                     .unwrap_or(u32::MAX)
@@ -95,6 +107,7 @@ impl BadgeCache {
             renderer,
             cache,
             metrics,
+            recompressing: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -155,6 +168,9 @@ impl BadgeCache {
                 .render_cache
                 .get_or_create(&NameLabel::of("hit"))
                 .inc();
+            if !hit.settled {
+                self.recompress_later(key, &hit);
+            }
             return Ok(hit);
         }
         self.metrics
@@ -162,7 +178,7 @@ impl BadgeCache {
             .get_or_create(&NameLabel::of("miss"))
             .inc();
         let format = key.format;
-        let body = match format {
+        let mut body = match format {
             Format::Svg => draw(&self.renderer, format)?,
             // Rasterizing takes most of a millisecond: keep it off the async workers.
             Format::Png { .. } => {
@@ -172,20 +188,72 @@ impl BadgeCache {
                     .map_err(|e| BadgeError::Crashed(e.to_string()))??
             }
         };
-        let body = Bytes::from(body);
+        // Renderers allocate with room to spare, and `Bytes::from(Vec)` keeps the whole
+        // allocation: trim it, so the weigher's byte budget is the memory held.
+        body.shrink_to_fit();
         let rendered = Rendered {
-            etag: etag_for(&key, &body),
-            body,
+            etag: etag_for(&key),
+            body: Bytes::from(body),
+            settled: format == Format::Svg,
         };
         self.cache.insert(key, rendered.clone());
         Ok(rendered)
     }
+
+    /// Re-encodes a cached PNG in the background, unless a re-encoding is already
+    /// running (the next hit tries again).
+    fn recompress_later(&self, key: Key, hit: &Rendered) {
+        if self
+            .recompressing
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        let cache = self.cache.clone();
+        let busy = self.recompressing.clone();
+        let fast = hit.clone();
+        tokio::task::spawn_blocking(move || {
+            // Clears the flag however this ends, even by a panic in the encoder.
+            let _done = ClearOnDrop(busy);
+            let settled = match recompress_png(&fast.body) {
+                Ok(small) if small.len() < fast.body.len() => Bytes::from(small),
+                _ => fast.body.clone(),
+            };
+            // Replace only the entry this started from: if it was evicted meanwhile, it
+            // stays evicted.
+            if cache.get(&key).is_some_and(|now| now.body == fast.body) {
+                cache.insert(
+                    key,
+                    Rendered {
+                        body: settled,
+                        etag: fast.etag,
+                        settled: true,
+                    },
+                );
+            }
+        });
+    }
 }
 
-fn etag_for(key: &Key, body: &[u8]) -> Arc<str> {
+/// Clears the flag it holds when dropped.
+struct ClearOnDrop(Arc<AtomicBool>);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// The validator of a badge: a digest of everything its pixels depend on. A PNG's is
+/// weak because its bytes change once, when it is re-encoded.
+fn etag_for(key: &Key) -> Arc<str> {
     let mut h = std::hash::DefaultHasher::new();
     RENDERER_VERSION.hash(&mut h);
     key.hash(&mut h);
-    body.len().hash(&mut h);
-    Arc::from(format!("\"{:016x}\"", h.finish()))
+    let weak = match key.format {
+        Format::Svg => "",
+        Format::Png { .. } => "W/",
+    };
+    Arc::from(format!("{weak}\"{:016x}\"", h.finish()))
 }

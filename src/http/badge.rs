@@ -131,16 +131,25 @@ pub async fn badge(
     counted_image(&request_headers, request.format, rendered)
 }
 
+/// Whether an `If-None-Match` list matches `etag`, by the weak comparison that RFC 9110
+/// prescribes for it: `W/"x"` and `"x"` are the same validator.
+fn if_none_match(list: &str, etag: &str) -> bool {
+    fn opaque(tag: &str) -> &str {
+        let tag = tag.trim();
+        tag.strip_prefix("W/").unwrap_or(tag)
+    }
+    let ours = opaque(etag);
+    list.split(',')
+        .any(|t| t.trim() == "*" || opaque(t) == ours)
+}
+
 /// A counted image response: fresh on every load, with an ETag for revalidation.
 fn counted_image(request_headers: &HeaderMap, format: Format, rendered: Rendered) -> Response {
     let etag = HeaderValue::from_str(&rendered.etag).expect("an etag is hex in quotes");
     let not_modified = request_headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == &*rendered.etag || t.trim() == "*")
-        });
+        .is_some_and(|v| if_none_match(v, &rendered.etag));
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -221,5 +230,15 @@ mod tests {
         // The error badge keeps the valid parts of the request.
         let (_, r) = parse_request("a.png", Some("style=compact&scale=9")).unwrap_err();
         assert_eq!(r.variant.style, Style::Compact);
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly() {
+        assert!(if_none_match(r#""abc""#, r#""abc""#));
+        assert!(if_none_match(r#"W/"abc""#, r#""abc""#));
+        assert!(if_none_match(r#""x", W/"abc""#, r#"W/"abc""#));
+        assert!(if_none_match("*", r#"W/"abc""#));
+        assert!(!if_none_match(r#""abd""#, r#"W/"abc""#));
+        assert!(!if_none_match("", r#""abc""#));
     }
 }

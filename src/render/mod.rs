@@ -31,6 +31,7 @@ use svg::{SvgDoc, TextMode};
 
 pub use card::{HEIGHT as CARD_HEIGHT, WIDTH as CARD_WIDTH};
 pub use compact::HEIGHT as COMPACT_HEIGHT;
+pub use png::recompress as recompress_png;
 
 /// Version of the drawing code; bump whenever output changes, as it goes into ETags.
 pub const RENDERER_VERSION: u32 = 1;
@@ -134,6 +135,9 @@ pub enum RenderError {
     /// The PNG encoder failed.
     #[error("PNG encoding failed: {0}")]
     Encode(#[from] ::png::EncodingError),
+    /// A PNG handed back for re-encoding does not decode.
+    #[error("PNG decoding failed: {0}")]
+    Decode(::png::DecodingError),
 }
 
 /// Draws badges. Built once at start-up and shared (it is `Send + Sync`); it holds the

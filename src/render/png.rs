@@ -190,6 +190,37 @@ fn encode(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, RenderError> {
     Ok(out)
 }
 
+/// Re-encodes a PNG made by [`encode`] with the slow, thorough settings: the same
+/// pixels in fewer bytes.
+///
+/// A badge is rendered once and then served many times, so the render cache swaps the
+/// fast first encoding for this one off the request path: every later response is
+/// smaller, and the cold-render time is unchanged.
+pub fn recompress(png_bytes: &[u8]) -> Result<Vec<u8>, RenderError> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::IDENTITY);
+    let mut reader = decoder.read_info().map_err(RenderError::Decode)?;
+    let size = reader.output_buffer_size().ok_or(RenderError::Size {
+        width: f32::INFINITY,
+        height: f32::INFINITY,
+    })?;
+    let mut pixels = vec![0; size];
+    let frame = reader
+        .next_frame(&mut pixels)
+        .map_err(RenderError::Decode)?;
+    pixels.truncate(frame.buffer_size());
+    let mut out = Vec::with_capacity(png_bytes.len());
+    let mut encoder = png::Encoder::new(&mut out, frame.width, frame.height);
+    encoder.set_color(frame.color_type);
+    encoder.set_depth(frame.bit_depth);
+    encoder.set_compression(png::Compression::High);
+    encoder.set_filter(png::Filter::Adaptive);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&pixels)?;
+    writer.finish()?;
+    Ok(out)
+}
+
 /// The pixmap's pixels with straight alpha, as PNG stores them (tiny-skia keeps them
 /// premultiplied).
 fn demultiply(pixmap: &tiny_skia::Pixmap) -> Vec<u8> {

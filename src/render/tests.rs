@@ -39,6 +39,16 @@ fn named(name: &str) -> Verdict {
     }
 }
 
+/// The decoded pixels of a PNG.
+fn png_pixels(bytes: &[u8]) -> Vec<u8> {
+    let mut reader = ::png::Decoder::new(Cursor::new(bytes))
+        .read_info()
+        .expect("a valid PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    reader.next_frame(&mut buf).expect("frame");
+    buf
+}
+
 fn png_size(bytes: &[u8]) -> (u32, u32) {
     let reader = ::png::Decoder::new(Cursor::new(bytes))
         .read_info()
@@ -171,14 +181,7 @@ fn outlined_png_looks_like_the_text_png() {
     let r = Renderer::new();
     let v = sample("example-prompt-wrapper");
     for variant in VARIANTS {
-        let decode = |bytes: Vec<u8>| {
-            let mut reader = ::png::Decoder::new(Cursor::new(bytes))
-                .read_info()
-                .expect("png");
-            let mut buf = vec![0; reader.output_buffer_size().expect("size")];
-            reader.next_frame(&mut buf).expect("frame");
-            buf
-        };
+        let decode = |bytes: Vec<u8>| png_pixels(&bytes);
         for scale in [1, 2, 3] {
             let a = decode(r.png(&r.badge_svg(&v, variant), scale).expect("text png"));
             // badge_png twice: the second time its text comes from the sprite cache.
@@ -493,4 +496,32 @@ fn write_example_badges() {
             std::fs::write(dir.join(format!("{stem}.png")), png).expect("write png");
         }
     }
+}
+
+#[test]
+fn recompressed_png_has_the_same_pixels_in_fewer_bytes() {
+    let r = Renderer::new();
+    let v = sample("smolvlm-3b");
+    for variant in VARIANTS {
+        let fast = r.badge_png(&v, variant, 2).expect("renders");
+        let small = super::recompress_png(&fast).expect("re-encodes");
+        assert!(
+            small.len() < fast.len(),
+            "{variant:?}: {} >= {}",
+            small.len(),
+            fast.len()
+        );
+        assert!(
+            png_pixels(&small) == png_pixels(&fast),
+            "{variant:?}: pixels changed"
+        );
+    }
+}
+
+#[test]
+fn recompress_refuses_what_is_not_a_png() {
+    assert!(matches!(
+        super::recompress_png(b"<svg/>"),
+        Err(RenderError::Decode(_))
+    ));
 }

@@ -140,6 +140,51 @@ async fn counted_responses_forbid_caches_and_revalidate_by_etag() {
 }
 
 #[tokio::test]
+async fn a_hot_png_is_re_encoded_smaller_with_the_same_pixels_and_etag() {
+    let app = spawn_app().await;
+    let path = "/api/badge/smolvlm-3b.png";
+    let first = app.get(path).await;
+    let etag = first.headers()["etag"].clone();
+    assert!(etag.to_str().unwrap().starts_with("W/\""), "{etag:?}");
+    let fast = first.bytes().await.unwrap();
+    // The second load finds it cached and starts the background re-encoding.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let small = loop {
+        let r = app.get(path).await;
+        assert_eq!(
+            r.headers()["etag"],
+            etag,
+            "the validator survives re-encoding"
+        );
+        let body = r.bytes().await.unwrap();
+        if body.len() < fast.len() {
+            break body;
+        }
+        assert!(std::time::Instant::now() < deadline, "never re-encoded");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(
+        small.len() * 10 < fast.len() * 8,
+        "{} vs {}",
+        small.len(),
+        fast.len()
+    );
+    assert!(
+        png_pixels(&small) == png_pixels(&fast),
+        "the pixels changed"
+    );
+    // A reader holding the first response's validator revalidates.
+    let again = app
+        .client
+        .get(app.url(path))
+        .header("if-none-match", etag.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+}
+
+#[tokio::test]
 async fn hostile_names_are_escaped() {
     let app = spawn_app().await;
     let hostile = r#"<script>alert(1)</script> & "q""#;

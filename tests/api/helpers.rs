@@ -165,6 +165,16 @@ impl TestApp {
 }
 
 /// Width and height from a PNG's header.
+/// The decoded pixels of a PNG.
+pub fn png_pixels(bytes: &[u8]) -> Vec<u8> {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .expect("a valid PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    reader.next_frame(&mut buf).expect("frame");
+    buf
+}
+
 pub fn png_size(bytes: &[u8]) -> (u32, u32) {
     let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     let reader = decoder.read_info().expect("a valid PNG");
