@@ -4,6 +4,10 @@
 //! the badge from the verdict (or rasterizes from the SVG string). The renderer's text
 //! measurement cache IS warm — it is filled by the first iteration, as it is in a
 //! running service after the first request for a tool.
+//!
+//! The `*_new_tool` benches are the first badge of a tool never drawn before: every
+//! iteration names a new tool, so its name is shaped, outlined and rasterized afresh;
+//! only the runs every badge shares (stamp, tally, brand) come from the renderer's caches.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -35,6 +39,20 @@ fn svg(c: &mut Criterion) {
     c.bench_function("svg_compact_cold", |b| {
         b.iter(|| r.badge_svg(black_box(&v), COMPACT))
     });
+    let mut n = 0_u64;
+    c.bench_function("svg_card_new_tool", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                Verdict {
+                    name: format!("Tool number {n}"),
+                    ..v.clone()
+                }
+            },
+            |fresh| r.badge_svg(&fresh, CARD),
+            criterion::BatchSize::SmallInput,
+        )
+    });
 }
 
 fn png(c: &mut Criterion) {
@@ -43,6 +61,25 @@ fn png(c: &mut Criterion) {
     // What the service does for a PNG: build the outlined SVG, then rasterize it.
     for (name, scale) in [("png_card_scale1_cold", 1), ("png_card_scale2_cold", 2)] {
         c.bench_function(name, |b| b.iter(|| r.badge_png(black_box(&v), CARD, scale)));
+    }
+    let mut n = 0_u64;
+    for (name, scale) in [
+        ("png_card_scale1_new_tool", 1),
+        ("png_card_scale2_new_tool", 2),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    n += 1;
+                    Verdict {
+                        name: format!("Tool number {n}"),
+                        ..v.clone()
+                    }
+                },
+                |fresh| r.badge_png(&fresh, CARD, scale),
+                criterion::BatchSize::SmallInput,
+            )
+        });
     }
     // For comparison: rasterizing the served SVG, which shapes its text again.
     let text_svg = r.badge_svg(&v, CARD);

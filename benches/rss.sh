@@ -110,7 +110,9 @@ metric() { curl -fsS --max-time 5 "$BASE/metrics" | awk -v k="$1" '$1 == k {v = 
 
 declare -a ROWS
 stage() { # NAME
-    ROWS+=("| $1 | $(status VmRSS) | $(status VmHWM) | $(awk '$1 == "Threads:" {print $2}' "/proc/$PID/status") |")
+    local cache
+    cache=$(metric verdict_badges_render_cache_bytes | awk '{printf "%.1f", $1 / 1048576}')
+    ROWS+=("| $1 | $(status VmRSS) | $(status VmHWM) | $cache | $(awk '$1 == "Threads:" {print $2}' "/proc/$PID/status") |")
     printf '  %-34s VmRSS %7s MiB  VmHWM %7s MiB\n' "$1" "$(status VmRSS)" "$(status VmHWM)" >&2
 }
 
@@ -162,8 +164,8 @@ MISSES=$(metric 'verdict_badges_render_cache_total{name="miss"}')
 echo
 echo "## Memory: $TOOLS tools, every variant once ($FORMATS) ($TOTAL badges, $((BYTES / 1048576)) MiB of images served), render cache $RENDER_CACHE_MB MiB${MALLOC_ARENA_MAX:+, MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX}"
 echo
-echo "| stage | VmRSS (MiB) | VmHWM, peak (MiB) | threads |"
-echo "|---|---:|---:|---:|"
+echo "| stage | VmRSS (MiB) | VmHWM, peak (MiB) | render cache (MiB) | threads |"
+echo "|---|---:|---:|---:|---:|"
 for r in "${ROWS[@]}"; do echo "$r"; done
 echo
 echo "render cache: $MISSES misses, $HITS hits; badge loads counted: $RECORDED; target: VmRSS ≤ 100 MB (95.4 MiB)"

@@ -153,6 +153,12 @@ impl BadgeCache {
         .await
     }
 
+    /// What the cached badges weigh, in bytes (after pending evictions are applied).
+    pub fn weighed_bytes(&self) -> u64 {
+        self.cache.run_pending_tasks();
+        self.cache.weighted_size()
+    }
+
     /// The renderer behind the cache.
     pub fn renderer(&self) -> &Arc<Renderer> {
         &self.renderer

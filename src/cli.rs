@@ -104,11 +104,20 @@ pub struct RenderArgs {
     pub out: Option<PathBuf>,
 }
 
+/// Threads in the runtime's blocking pool (tokio's default is 512).
+const MAX_BLOCKING_THREADS: usize = 16;
+
 /// Runs the command line and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // The blocking pool rasterizes PNGs, which is CPU work: more threads than this
+        // only queue for the cores, and each one costs a stack and a malloc arena.
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

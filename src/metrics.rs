@@ -51,6 +51,8 @@ pub struct Metrics {
     pub pending_keys: Gauge,
     /// Requests tallied as bots, by reason (`head`, `prefetch`, `empty_agent`, `crawler`).
     pub bot_requests: Family<NameLabel, Counter>,
+    /// Bytes the render cache weighs, as of the last scrape.
+    pub render_cache_bytes: Gauge,
 }
 
 impl Default for Metrics {
@@ -73,6 +75,7 @@ impl Metrics {
             flush_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 16)),
             pending_keys: Gauge::default(),
             bot_requests: Family::default(),
+            render_cache_bytes: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -119,6 +122,11 @@ impl Metrics {
             "bot_requests",
             "Requests tallied as bots, by reason",
             m.bot_requests.clone(),
+        );
+        registry.register(
+            "render_cache_bytes",
+            "Bytes held by the render cache, by its weigher",
+            m.render_cache_bytes.clone(),
         );
         Metrics { registry, ..m }
     }

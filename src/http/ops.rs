@@ -24,6 +24,10 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// `GET /metrics`: Prometheus text exposition.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    state
+        .metrics
+        .render_cache_bytes
+        .set(state.badges.weighed_bytes().try_into().unwrap_or(i64::MAX));
     (
         [(
             header::CONTENT_TYPE,

@@ -8,12 +8,14 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use super::cache::BoundedCache;
+use super::cache::{BoundedCache, Weigh};
 use super::escape::Xml;
 use super::font::FAMILY;
 
 /// How many distinct (text, weight, size) layouts are kept.
 const CACHE_CAPACITY: usize = 4096;
+/// And how many bytes of text and outlines they may hold.
+const CACHE_BYTES: usize = 4 << 20;
 
 /// The ellipsis appended to text cut to fit.
 const ELLIPSIS: char = '…';
@@ -32,6 +34,15 @@ pub(crate) struct Shaped {
     pub outline: Option<tiny_skia::Path>,
 }
 
+impl Weigh for Shaped {
+    fn weight(&self) -> usize {
+        let outline = self.outline.as_ref().map_or(0, |p| {
+            p.points().len() * std::mem::size_of::<tiny_skia::Point>() + p.verbs().len()
+        });
+        std::mem::size_of::<Shaped>() + self.text.len() + outline
+    }
+}
+
 /// Measures text and keeps the results.
 pub(crate) struct Measurer {
     cache: BoundedCache<u64, Shaped>,
@@ -41,7 +52,7 @@ impl Measurer {
     /// A measurer with an empty cache.
     pub(crate) fn new() -> Self {
         Measurer {
-            cache: BoundedCache::new(CACHE_CAPACITY),
+            cache: BoundedCache::new(CACHE_CAPACITY, CACHE_BYTES),
         }
     }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::RenderError;
-use super::cache::BoundedCache;
+use super::cache::{BoundedCache, Weigh};
 use super::svg::Run;
 
 /// Largest PNG side we will allocate, px: an SVG handed in from elsewhere must not make
@@ -16,8 +16,11 @@ pub(crate) const SCALES: std::ops::RangeInclusive<u8> = 1..=4;
 /// Largest scale whose text runs are kept rasterized; bigger ones are rarer and would
 /// make the cache heavy, so they are filled each time.
 const SPRITE_MAX_SCALE: u8 = 2;
-/// How many rasterized text runs are kept (at most ~110 KB each at scale 2).
+/// How many rasterized text runs are kept (at most ~110 KB each at scale 2)…
 const SPRITE_CAPACITY: usize = 256;
+/// …and how many bytes of pixels they may hold: the runs shared by every badge (stamp,
+/// tally, brand) take a few hundred kilobytes, and a catalogue's names churn.
+const SPRITE_BYTES: usize = 8 << 20;
 
 /// A text run rasterized in its colour, and where it goes on the badge.
 pub(crate) struct Sprite {
@@ -26,6 +29,12 @@ pub(crate) struct Sprite {
     top: i32,
     /// What was rasterized, to rule out a digest collision.
     key: (Box<str>, bool, u32, &'static str, u8, u32, u32),
+}
+
+impl Weigh for Sprite {
+    fn weight(&self) -> usize {
+        std::mem::size_of::<Sprite>() + self.pixmap.data().len() + self.key.0.len()
+    }
 }
 
 /// Rasterized text runs, keyed by everything that changes their pixels.
@@ -41,7 +50,7 @@ impl Sprites {
     /// An empty sprite cache.
     pub(crate) fn new() -> Self {
         Sprites {
-            cache: BoundedCache::new(SPRITE_CAPACITY),
+            cache: BoundedCache::new(SPRITE_CAPACITY, SPRITE_BYTES),
         }
     }
 
