@@ -36,9 +36,10 @@ pub(crate) struct Shaped {
 
 impl Weigh for Shaped {
     fn weight(&self) -> usize {
-        let outline = self.outline.as_ref().map_or(0, |p| {
-            p.points().len() * std::mem::size_of::<tiny_skia::Point>() + p.verbs().len()
-        });
+        let outline = self
+            .outline
+            .as_ref()
+            .map_or(0, |p| std::mem::size_of_val(p.points()) + p.verbs().len());
         std::mem::size_of::<Shaped>() + self.text.len() + outline
     }
 }
