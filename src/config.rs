@@ -72,6 +72,10 @@ pub struct ServeArgs {
     #[arg(long, env = "VERDICT_BADGES_MAX_PENDING_KEYS", default_value_t = 200_000,
           value_parser = clap::value_parser!(u64).range(100..=10_000_000))]
     pub max_pending_keys: u64,
+    /// Most connections served at once; more wait in the kernel's backlog until one closes.
+    #[arg(long, env = "VERDICT_BADGES_MAX_CONNECTIONS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
 }
 
 /// The checked configuration the application runs with.
@@ -107,6 +111,8 @@ pub struct Config {
     pub verdict_poll: Duration,
     /// Bound on distinct count keys waiting in memory.
     pub max_pending_keys: usize,
+    /// Bound on connections served at once.
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -128,6 +134,7 @@ impl Config {
             verdict_poll: Duration::from_millis(200),
             verdict_origin: None,
             max_pending_keys: 200_000,
+            max_connections: 10_000,
         }
     }
 
@@ -175,6 +182,7 @@ impl Config {
             verdict_poll: Duration::from_millis(args.verdict_poll_ms),
             verdict_origin,
             max_pending_keys: args.max_pending_keys as usize,
+            max_connections: args.max_connections as usize,
         })
     }
 }

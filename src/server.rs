@@ -23,15 +23,15 @@ use tower::ServiceExt;
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request head (request line and headers) accepted, in bytes.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
-/// Most connections served at once; more wait in the kernel's backlog.
-pub const MAX_CONNECTIONS: usize = 10_000;
 /// Longest wait for in-flight requests at shutdown.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Serves `router` on `listener` until `shutdown` completes, then drains.
+/// Serves `router` on `listener`, at most `max_connections` connections at once, until
+/// `shutdown` completes, then drains.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    max_connections: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut builder = Builder::new(TokioExecutor::new());
@@ -46,7 +46,7 @@ pub async fn serve(
         .max_header_list_size(MAX_HEAD_BYTES as u32)
         .max_concurrent_streams(256);
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Semaphore::new(max_connections));
     tokio::pin!(shutdown);
 
     loop {

@@ -5,6 +5,7 @@ use crate::helpers::*;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use verdict_badges::http::REQUEST_TIMEOUT;
 use verdict_badges::server::HEADER_READ_TIMEOUT;
 
 /// Sends raw bytes and reads until the server closes or `within` passes.
@@ -48,6 +49,58 @@ async fn half_a_request_is_cut_off_and_starves_nobody() {
         started.elapsed() >= HEADER_READ_TIMEOUT / 2,
         "cut off by the timeout, not at once"
     );
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_wait_until_one_closes() {
+    let app = spawn_app_with(|c| c.max_connections = 2).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    // Two clients hold both slots with requests they never finish.
+    let mut holders = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        holders.push(s);
+    }
+    let waiting = tokio::spawn({
+        let client = app.client.clone();
+        let url = app.url("/healthz");
+        async move { client.get(url).send().await.map(|r| r.status()) }
+    });
+    // Well within the header timeout that would free the slots on its own.
+    tokio::time::sleep(HEADER_READ_TIMEOUT / 10).await;
+    assert!(!waiting.is_finished(), "served past the connection cap");
+    drop(holders.pop());
+    let status = tokio::time::timeout(HEADER_READ_TIMEOUT / 2, waiting)
+        .await
+        .expect("a freed slot serves the waiting client")
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_body_sent_too_slowly_gets_408_and_stores_nothing() {
+    let app = spawn_app().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut s = TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "PUT /api/verdicts/slow-tool HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"slug\""
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(REQUEST_TIMEOUT * 3, s.read_to_end(&mut out)).await;
+    let answer = String::from_utf8_lossy(&out);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        started.elapsed() >= REQUEST_TIMEOUT / 2,
+        "cut off by the timeout"
+    );
+    assert_eq!(app.get("/api/verdicts/slow-tool").await.status(), 404);
 }
 
 #[tokio::test]
