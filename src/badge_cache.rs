@@ -223,7 +223,10 @@ impl BadgeCache {
             // Clears the flag however this ends, even by a panic in the encoder.
             let _done = ClearOnDrop(busy);
             let settled = match recompress_png(&fast.body) {
-                Ok(small) if small.len() < fast.body.len() => Bytes::from(small),
+                Ok(mut small) if small.len() < fast.body.len() => {
+                    small.shrink_to_fit();
+                    Bytes::from(small)
+                }
                 _ => fast.body.clone(),
             };
             // Replace only the entry this started from: if it was evicted meanwhile, it
