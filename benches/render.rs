@@ -9,7 +9,7 @@
 //! iteration names a new tool, so its name is shaped, outlined and rasterized afresh;
 //! only the runs every badge shares (stamp, tally, brand) come from the renderer's caches.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use verdict_badges::render::{Renderer, Style, Theme, Variant};
 use verdict_badges::verdict::{Verdict, demo_verdicts};
@@ -19,6 +19,18 @@ fn sample() -> Verdict {
         .into_iter()
         .find(|v| v.slug.as_str() == "smolvlm-3b")
         .expect("sample verdict")
+}
+
+/// Verdicts like `base` for tools never drawn before: each call names a new one.
+fn new_tools(base: &Verdict) -> impl FnMut() -> Verdict + '_ {
+    let mut n = 0_u64;
+    move || {
+        n += 1;
+        Verdict {
+            name: format!("Tool number {n}"),
+            ..base.clone()
+        }
+    }
 }
 
 const CARD: Variant = Variant {
@@ -39,18 +51,12 @@ fn svg(c: &mut Criterion) {
     c.bench_function("svg_compact_cold", |b| {
         b.iter(|| r.badge_svg(black_box(&v), COMPACT))
     });
-    let mut n = 0_u64;
+    let mut tools = new_tools(&v);
     c.bench_function("svg_card_new_tool", |b| {
         b.iter_batched(
-            || {
-                n += 1;
-                Verdict {
-                    name: format!("Tool number {n}"),
-                    ..v.clone()
-                }
-            },
+            &mut tools,
             |fresh| r.badge_svg(&fresh, CARD),
-            criterion::BatchSize::SmallInput,
+            BatchSize::SmallInput,
         )
     });
 }
@@ -62,22 +68,16 @@ fn png(c: &mut Criterion) {
     for (name, scale) in [("png_card_scale1_cold", 1), ("png_card_scale2_cold", 2)] {
         c.bench_function(name, |b| b.iter(|| r.badge_png(black_box(&v), CARD, scale)));
     }
-    let mut n = 0_u64;
+    let mut tools = new_tools(&v);
     for (name, scale) in [
         ("png_card_scale1_new_tool", 1),
         ("png_card_scale2_new_tool", 2),
     ] {
         c.bench_function(name, |b| {
             b.iter_batched(
-                || {
-                    n += 1;
-                    Verdict {
-                        name: format!("Tool number {n}"),
-                        ..v.clone()
-                    }
-                },
+                &mut tools,
                 |fresh| r.badge_png(&fresh, CARD, scale),
-                criterion::BatchSize::SmallInput,
+                BatchSize::SmallInput,
             )
         });
     }

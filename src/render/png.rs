@@ -187,14 +187,28 @@ fn rgb(hex: &str) -> [u8; 3] {
 /// twice as slow for 25 KB.
 fn encode(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, RenderError> {
     let rgba = demultiply(pixmap);
-    let mut out = Vec::with_capacity(rgba.len() / 8);
-    let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
-    encoder.set_color(png::ColorType::Rgba);
-    encoder.set_depth(png::BitDepth::Eight);
-    encoder.set_compression(png::Compression::Fast);
-    encoder.set_filter(png::Filter::Paeth);
+    let format = (png::ColorType::Rgba, png::BitDepth::Eight);
+    let size = (pixmap.width(), pixmap.height());
+    let settings = (png::Compression::Fast, png::Filter::Paeth);
+    write_png(&rgba, size, format, settings, rgba.len() / 8)
+}
+
+/// Writes `pixels` as one PNG image, with room for `expected` bytes reserved up front.
+fn write_png(
+    pixels: &[u8],
+    (width, height): (u32, u32),
+    (color, depth): (png::ColorType, png::BitDepth),
+    (compression, filter): (png::Compression, png::Filter),
+    expected: usize,
+) -> Result<Vec<u8>, RenderError> {
+    let mut out = Vec::with_capacity(expected);
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(color);
+    encoder.set_depth(depth);
+    encoder.set_compression(compression);
+    encoder.set_filter(filter);
     let mut writer = encoder.write_header()?;
-    writer.write_image_data(&rgba)?;
+    writer.write_image_data(pixels)?;
     writer.finish()?;
     Ok(out)
 }
@@ -218,16 +232,13 @@ pub fn recompress(png_bytes: &[u8]) -> Result<Vec<u8>, RenderError> {
         .next_frame(&mut pixels)
         .map_err(RenderError::Decode)?;
     pixels.truncate(frame.buffer_size());
-    let mut out = Vec::with_capacity(png_bytes.len());
-    let mut encoder = png::Encoder::new(&mut out, frame.width, frame.height);
-    encoder.set_color(frame.color_type);
-    encoder.set_depth(frame.bit_depth);
-    encoder.set_compression(png::Compression::High);
-    encoder.set_filter(png::Filter::Adaptive);
-    let mut writer = encoder.write_header()?;
-    writer.write_image_data(&pixels)?;
-    writer.finish()?;
-    Ok(out)
+    write_png(
+        &pixels,
+        (frame.width, frame.height),
+        (frame.color_type, frame.bit_depth),
+        (png::Compression::High, png::Filter::Adaptive),
+        png_bytes.len(),
+    )
 }
 
 /// The pixmap's pixels with straight alpha, as PNG stores them (tiny-skia keeps them
