@@ -8,11 +8,17 @@ use tokio::net::TcpStream;
 use verdict_badges::http::REQUEST_TIMEOUT;
 use verdict_badges::server::HEADER_READ_TIMEOUT;
 
+/// Opens a connection to `app` and sends `bytes` on it, which need not be a whole request.
+async fn send(app: &TestApp, bytes: &[u8]) -> TcpStream {
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    stream
+}
+
 /// Sends raw bytes and reads until the server closes or `within` passes.
 async fn raw(app: &TestApp, request: &[u8], within: Duration) -> String {
-    let addr = app.base.trim_start_matches("http://").to_owned();
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request).await.unwrap();
+    let mut stream = send(app, request).await;
     let mut out = Vec::new();
     let _ = tokio::time::timeout(within, stream.read_to_end(&mut out)).await;
     String::from_utf8_lossy(&out).into_owned()
@@ -21,14 +27,9 @@ async fn raw(app: &TestApp, request: &[u8], within: Duration) -> String {
 #[tokio::test]
 async fn half_a_request_is_cut_off_and_starves_nobody() {
     let app = spawn_app().await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
     let mut slow = Vec::new();
     for _ in 0..50 {
-        let mut s = TcpStream::connect(&addr).await.unwrap();
-        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-            .await
-            .unwrap();
-        slow.push(s);
+        slow.push(send(&app, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").await);
     }
     // Everyone else is served while those wait.
     for _ in 0..20 {
@@ -54,15 +55,10 @@ async fn half_a_request_is_cut_off_and_starves_nobody() {
 #[tokio::test]
 async fn connections_past_the_cap_wait_until_one_closes() {
     let app = spawn_app_with(|c| c.max_connections = 2).await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
     // Two clients hold both slots with requests they never finish.
     let mut holders = Vec::new();
     for _ in 0..2 {
-        let mut s = TcpStream::connect(&addr).await.unwrap();
-        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-            .await
-            .unwrap();
-        holders.push(s);
+        holders.push(send(&app, b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await);
     }
     let waiting = tokio::spawn({
         let client = app.client.clone();
@@ -84,17 +80,12 @@ async fn connections_past_the_cap_wait_until_one_closes() {
 #[tokio::test]
 async fn a_body_sent_too_slowly_gets_408_and_stores_nothing() {
     let app = spawn_app().await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
-    let mut s = TcpStream::connect(&addr).await.unwrap();
     let head = format!(
         "PUT /api/verdicts/slow-tool HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\n\
          Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"slug\""
     );
-    s.write_all(head.as_bytes()).await.unwrap();
     let started = Instant::now();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(REQUEST_TIMEOUT * 3, s.read_to_end(&mut out)).await;
-    let answer = String::from_utf8_lossy(&out);
+    let answer = raw(&app, head.as_bytes(), REQUEST_TIMEOUT * 3).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(
         started.elapsed() >= REQUEST_TIMEOUT / 2,
