@@ -22,11 +22,11 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 use tower::ServiceExt;
 use verdict_badges::app::Application;
-use verdict_badges::badge_cache::{BadgeCache, Format};
+use verdict_badges::badge_cache::BadgeCache;
 use verdict_badges::catalog::Entry;
 use verdict_badges::config::Config;
 use verdict_badges::metrics::Metrics;
-use verdict_badges::render::{Renderer, Variant};
+use verdict_badges::render::{Format, Renderer, Scale, Variant};
 use verdict_badges::store::Store;
 use verdict_badges::tally::{Kind, RequestFacts, Tally};
 use verdict_badges::verdict::{Slug, demo_verdicts};
@@ -63,7 +63,12 @@ fn cache_hit(c: &mut Criterion) {
     let mut group = c.benchmark_group("cache_hit");
     for (name, format) in [
         ("svg", Format::Svg),
-        ("png_scale2", Format::Png { scale: 2 }),
+        (
+            "png_scale2",
+            Format::Png {
+                scale: Scale::DEFAULT,
+            },
+        ),
     ] {
         // Warm: the first call renders, every later one is a hit.
         rt.block_on(cache.badge(&entry, variant, format))
@@ -82,10 +87,29 @@ fn cache_hit(c: &mut Criterion) {
     group.finish();
 }
 
+/// The configuration `verdict-badges serve` runs with on `url`, on a free loopback port.
+fn serve_config(url: &str) -> Config {
+    use clap::Parser;
+    use verdict_badges::cli::{Cli, Command};
+    let cli = Cli::try_parse_from([
+        "verdict-badges",
+        "--database-url",
+        url,
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .expect("the flags parse");
+    let Command::Serve(args) = cli.command else {
+        unreachable!("serve was asked for")
+    };
+    Config::from_args(*args, cli.database_url).expect("the flags are valid")
+}
+
 /// A served application's router, with the sample verdicts and no per-client limit.
 fn app(rt: &Runtime, dir: &tempfile::TempDir, name: &str, counting: bool) -> axum::Router {
     let url = format!("sqlite://{}/{name}.db", dir.path().display());
-    let mut config = Config::for_tests(&url);
+    let mut config = serve_config(&url);
     config.demo = true;
     config.count_limit_per_minute = 0;
     config.counting = counting;

@@ -1,4 +1,5 @@
-//! Wiring: the shared application state and the server's life cycle.
+//! The server's life cycle: [`Application::build`] wires the parts together and binds,
+//! [`Application::run_until`] serves until a shutdown future completes, then drains.
 
 use crate::auth::AdminToken;
 use crate::badge_cache::BadgeCache;
@@ -6,48 +7,45 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::render::Renderer;
-use crate::store::Store;
+use crate::state::{App, AppState};
+use crate::store::{Store, StoreError};
 use crate::tally::Tally;
 use crate::tally::flusher::Flusher;
-use anyhow::Context;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-/// Everything a request handler may use, built once at start.
-pub struct App {
-    /// The configuration the service runs with.
-    pub config: Config,
-    /// Base URL embed code points at.
-    pub public_url: Url,
-    /// The database.
-    pub store: Store,
-    /// Verdicts by slug, cached.
-    pub catalog: Catalog,
-    /// Rendered badges, cached.
-    pub badges: BadgeCache,
-    /// In-memory counters.
-    pub tally: Arc<Tally>,
-    /// Prometheus metrics.
-    pub metrics: Arc<Metrics>,
-    /// The admin token for the write API.
-    pub admin: AdminToken,
-}
-
-/// The state handed to every handler: a cheap clone of one shared [`App`].
-#[derive(Clone)]
-pub struct AppState(pub Arc<App>);
-
-impl Deref for AppState {
-    type Target = App;
-
-    fn deref(&self) -> &App {
-        &self.0
-    }
+/// Why the service could not start or stopped with a fault.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The store could not be opened or migrated.
+    #[error("opening the store at {url}: {source}")]
+    Store {
+        /// The database URL, without its password.
+        url: String,
+        /// What failed.
+        source: StoreError,
+    },
+    /// Loading the demo verdicts failed.
+    #[error("loading the sample verdicts: {0}")]
+    Demo(StoreError),
+    /// The listen address could not be bound.
+    #[error("binding {address}: {source}")]
+    Bind {
+        /// The address asked for.
+        address: SocketAddr,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("serving: {0}")]
+    Serve(std::io::Error),
+    /// The flusher task died instead of finishing its last flush.
+    #[error("the flusher crashed: {0}")]
+    Flusher(tokio::task::JoinError),
 }
 
 /// A built, bound, not yet running server.
@@ -59,22 +57,27 @@ pub struct Application {
 
 impl Application {
     /// Connects the store, loads demo data if asked, and binds the listener (port 0 picks one).
-    pub async fn build(config: Config) -> anyhow::Result<Application> {
+    pub async fn build(config: Config) -> Result<Application, AppError> {
         let store = Store::connect(&config.database_url)
             .await
-            .with_context(|| format!("opening the store at {}", redact(&config.database_url)))?;
-        if config.demo && store.verdict_count().await? == 0 {
+            .map_err(|source| AppError::Store {
+                url: crate::store::describe(&config.database_url),
+                source,
+            })?;
+        if config.demo && store.verdict_count().await.map_err(AppError::Demo)? == 0 {
             let demo = crate::verdict::demo_verdicts();
-            store.upsert_verdicts(&demo).await?;
+            store.upsert_verdicts(&demo).await.map_err(AppError::Demo)?;
             tracing::info!(verdicts = demo.len(), "loaded the sample verdicts");
         }
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("binding {}", config.listen))?;
-        let bound = listener.local_addr()?;
+        let bind = |source| AppError::Bind {
+            address: config.listen,
+            source,
+        };
+        let listener = TcpListener::bind(config.listen).await.map_err(bind)?;
+        let bound = listener.local_addr().map_err(bind)?;
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
-            None => Url::parse(&format!("http://{bound}/"))?,
+            None => Url::parse(&format!("http://{bound}/")).expect("a socket address is a host"),
         };
 
         let metrics = Arc::new(Metrics::new());
@@ -97,12 +100,12 @@ impl Application {
                 config.verdict_origin.clone(),
                 config.verdict_ttl,
             ),
-            badges: BadgeCache::new(
+            badges: Arc::new(BadgeCache::new(
                 Arc::new(Renderer::new()),
                 config.render_cache_bytes,
                 metrics.clone(),
-            ),
-            admin: AdminToken::new(config.admin_token.as_deref()),
+            )),
+            admin: AdminToken::new(config.admin_token.as_ref()),
             store,
             tally,
             metrics,
@@ -132,7 +135,7 @@ impl Application {
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), AppError> {
         let Application {
             listener,
             state,
@@ -146,7 +149,7 @@ impl Application {
             let stop = stop_watch.clone();
             tokio::spawn(async move { state.catalog.watch(state.config.verdict_poll, stop).await })
         };
-        tracing::info!(address = %listener.local_addr()?, public_url = %state.public_url, "serving");
+        tracing::info!(address = ?listener.local_addr(), public_url = %state.public_url, "serving");
 
         let router = crate::http::router(state.clone());
         let served =
@@ -156,9 +159,9 @@ impl Application {
         stop_watch.cancel();
         let _ = watching.await;
         stop_flusher.cancel();
-        flushing.await.context("the flusher crashed")?;
+        flushing.await.map_err(AppError::Flusher)?;
         state.store.close().await;
-        served.context("serving")
+        served.map_err(AppError::Serve)
     }
 }
 
@@ -183,15 +186,4 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: finishing requests, then flushing counts");
-}
-
-/// A database URL without its password, for logs and errors.
-pub fn redact(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }

@@ -1,10 +1,14 @@
-//! The admin token and per-tool stats keys.
+//! The admin token, per-tool stats keys, and who may read a tool's counts.
 //!
 //! Secrets are compared as SHA-256 digests in constant time (so neither their
 //! content nor their length leaks through timing) and stats keys are stored
-//! only as digests. Neither is ever logged.
+//! only as digests. Neither is ever logged: they travel as [`SecretString`], whose
+//! `Debug` prints nothing of them.
 
+use crate::store::{Store, StoreError};
+use crate::verdict::Slug;
 use rand::RngCore;
+pub use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -34,9 +38,9 @@ impl std::fmt::Debug for AdminToken {
 
 impl AdminToken {
     /// Wraps the configured token; `None` disables the write API.
-    pub fn new(token: Option<&str>) -> AdminToken {
+    pub fn new(token: Option<&SecretString>) -> AdminToken {
         AdminToken {
-            digest: token.map(|t| Sha256::digest(t.as_bytes()).into()),
+            digest: token.map(|t| Sha256::digest(t.expose_secret().as_bytes()).into()),
         }
     }
 
@@ -78,13 +82,64 @@ pub fn bearer(headers: &http::HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// Who a credential turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grant {
+    /// The admin: every tool.
+    Admin,
+    /// A live stats key of the tool asked for.
+    StatsKey,
+}
+
+/// Why a credential opens nothing here.
+#[derive(Debug, thiserror::Error)]
+pub enum Denied {
+    /// No credential was presented.
+    #[error("a valid bearer token is required")]
+    Missing,
+    /// The credential is nobody's (or a revoked key).
+    #[error("this token opens nothing")]
+    Unknown,
+    /// A live stats key, but of another tool.
+    #[error("this key belongs to another tool")]
+    OtherTool,
+    /// The store could not be asked.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Whether `secret` may read the counts of `slug`: the admin token, or a live stats key
+/// of that very tool.
+pub async fn authorize(
+    store: &Store,
+    admin: &AdminToken,
+    secret: Option<&SecretString>,
+    slug: &Slug,
+) -> Result<Grant, Denied> {
+    let Some(secret) = secret.map(ExposeSecret::expose_secret) else {
+        return Err(Denied::Missing);
+    };
+    if admin.matches(secret) {
+        return Ok(Grant::Admin);
+    }
+    if !looks_like_stats_key(secret) {
+        return Err(Denied::Unknown);
+    }
+    // Keys are looked up by digest; the digest of a wrong key finds nothing.
+    match store.stats_key_slug(&digest_hex(secret)).await? {
+        Some(owner) if &owner == slug => Ok(Grant::StatsKey),
+        Some(_) => Err(Denied::OtherTool),
+        None => Err(Denied::Unknown),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn admin_token_matches_only_itself() {
-        let t = AdminToken::new(Some("correct horse battery staple"));
+        let t = AdminToken::new(Some(&SecretString::from("correct horse battery staple")));
         assert!(t.matches("correct horse battery staple"));
         assert!(!t.matches("correct horse battery stapl"));
         assert!(!t.matches(""));

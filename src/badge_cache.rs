@@ -10,34 +10,12 @@
 
 use crate::catalog::Entry;
 use crate::metrics::{Metrics, NameLabel};
-use crate::render::{RENDERER_VERSION, RenderError, Renderer, Variant, recompress_png};
+use crate::render::{Format, RENDERER_VERSION, RenderError, Renderer, Variant, recompress_png};
 use crate::verdict::Slug;
 use bytes::Bytes;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Image format of a badge.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// `image/svg+xml`.
-    Svg,
-    /// `image/png` at a scale of 1–4.
-    Png {
-        /// Device pixels per CSS pixel.
-        scale: u8,
-    },
-}
-
-impl Format {
-    /// The response's content type.
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Svg => "image/svg+xml; charset=utf-8",
-            Format::Png { .. } => "image/png",
-        }
-    }
-}
 
 /// Why a badge could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -129,13 +107,17 @@ impl BadgeCache {
         let entry = entry.clone();
         self.get_or_render(key, move |r, format| match format {
             Format::Svg => Ok(r.badge_svg(&entry.verdict, variant).into_bytes()),
-            Format::Png { scale } => r.badge_png(&entry.verdict, variant, scale),
+            Format::Png { scale } => r.badge_png(&entry.verdict, variant, scale.get()),
         })
         .await
     }
 
     /// An error badge saying `reason` ("unknown tool", "bad style", …).
-    pub async fn error(
+    ///
+    /// Drawn inline rather than on the blocking pool: there are a few dozen of them,
+    /// each drawn once and then served from the cache, and drawing one must not wait
+    /// behind a queue of badge renders.
+    pub fn error(
         &self,
         reason: &'static str,
         variant: Variant,
@@ -146,11 +128,20 @@ impl BadgeCache {
             variant,
             format,
         };
-        self.get_or_render(key, move |r, format| match format {
-            Format::Svg => Ok(r.error_svg(reason, variant).into_bytes()),
-            Format::Png { scale } => r.error_png(reason, variant, scale),
-        })
-        .await
+        if let Some(hit) = self.cache.get(&key) {
+            return Ok(hit);
+        }
+        let body = match format {
+            Format::Svg => self.renderer.error_svg(reason, variant).into_bytes(),
+            Format::Png { scale } => self.renderer.error_png(reason, variant, scale.get())?,
+        };
+        let rendered = Rendered {
+            etag: etag_for(&key),
+            body: Bytes::from(body),
+            settled: true,
+        };
+        self.cache.insert(key, rendered.clone());
+        Ok(rendered)
     }
 
     /// What the cached badges weigh, in bytes (after pending evictions are applied).

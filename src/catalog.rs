@@ -45,15 +45,31 @@ const CAPACITY: u64 = 100_000;
 /// How long an unknown slug is remembered as unknown: briefly, so a new tool shows up fast.
 const UNKNOWN_TTL: Duration = Duration::from_secs(10);
 
-/// Why a verdict could not be looked up (and no earlier copy was at hand).
+/// Why a verdict could not be read from its source.
 #[derive(Debug, thiserror::Error)]
-pub enum LookupError {
+pub enum LookupFailure {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The verdict origin failed.
     #[error(transparent)]
     Origin(#[from] OriginError),
+}
+
+/// Why a verdict could not be looked up (and no earlier copy was at hand). Shared:
+/// concurrent lookups of one slug wait for one read and all receive its failure.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(transparent)]
+pub struct LookupError(Arc<LookupFailure>);
+
+impl LookupError {
+    /// Whether the source is out of reach for now (rather than holding bad data).
+    pub fn is_transient(&self) -> bool {
+        match &*self.0 {
+            LookupFailure::Store(e) => e.is_transient(),
+            LookupFailure::Origin(_) => true,
+        }
+    }
 }
 
 /// Known verdicts live for the TTL; unknown slugs for [`UNKNOWN_TTL`] at most.
@@ -112,7 +128,7 @@ impl Catalog {
     ///
     /// When the store fails, the last answer read for this slug is served; the
     /// error surfaces only for a slug never read since start.
-    pub async fn get(&self, slug: &Slug) -> Result<Option<Arc<Entry>>, Arc<LookupError>> {
+    pub async fn get(&self, slug: &Slug) -> Result<Option<Arc<Entry>>, LookupError> {
         let now = self.started.elapsed().as_millis() as u64;
         if now < self.skip_store_until.load(Ordering::Relaxed)
             && let Some(known) = self.last_known.get(slug)
@@ -129,7 +145,7 @@ impl Catalog {
                 };
                 let entry = verdict.map(|v| Arc::new(Entry::new(v)));
                 self.last_known.insert(slug.clone(), entry.clone());
-                Ok::<_, LookupError>(entry)
+                Ok::<_, LookupFailure>(entry)
             })
             .await;
         match fresh {
@@ -137,9 +153,9 @@ impl Catalog {
                 let retry_at = self.started.elapsed() + STORE_RETRY_AFTER;
                 self.skip_store_until
                     .store(retry_at.as_millis() as u64, Ordering::Relaxed);
-                self.last_known.get(slug).ok_or(e)
+                self.last_known.get(slug).ok_or(LookupError(e))
             }
-            ok => ok,
+            Ok(entry) => Ok(entry),
         }
     }
 
@@ -171,21 +187,24 @@ impl Catalog {
         self.store.verdicts().await
     }
 
-    /// Writes verdicts (all or none) and forgets the cached copies.
+    /// Writes verdicts (all or none) and keeps what was written as this instance's
+    /// cached and last-known copies: the next badge shows it at once, and keeps
+    /// showing it should the store fail right after.
     pub async fn put(&self, verdicts: &[Verdict]) -> StoreResult<()> {
         self.store.upsert_verdicts(verdicts).await?;
         for v in verdicts {
-            self.cache.invalidate(&v.slug).await;
-            self.last_known.invalidate(&v.slug);
+            let entry = Some(Arc::new(Entry::new(v.clone())));
+            self.cache.insert(v.slug.clone(), entry.clone()).await;
+            self.last_known.insert(v.slug.clone(), entry);
         }
         Ok(())
     }
 
-    /// Deletes a verdict and forgets the cached copy; answers whether it existed.
+    /// Deletes a verdict and remembers the tool as unknown; answers whether it existed.
     pub async fn delete(&self, slug: &Slug) -> StoreResult<bool> {
         let existed = self.store.delete_verdict(slug).await?;
-        self.cache.invalidate(slug).await;
-        self.last_known.invalidate(slug);
+        self.cache.insert(slug.clone(), None).await;
+        self.last_known.insert(slug.clone(), None);
         Ok(existed)
     }
 }

@@ -91,11 +91,11 @@ pub struct DailyChart {
 }
 
 /// The smallest "nice" axis top (1, 2 or 5 times a power of ten) at or above `max`, and its step.
-fn nice_scale(max: i64) -> (i64, i64) {
-    if max <= 0 {
+fn nice_scale(max: u64) -> (u64, u64) {
+    if max == 0 {
         return (4, 1);
     }
-    let mut magnitude = 1_i64;
+    let mut magnitude = 1_u64;
     loop {
         for factor in [1, 2, 5] {
             let step = factor * magnitude;
@@ -105,7 +105,7 @@ fn nice_scale(max: i64) -> (i64, i64) {
             }
         }
         magnitude = magnitude.saturating_mul(10);
-        if magnitude >= i64::MAX / 40 {
+        if magnitude >= u64::MAX / 40 {
             return (max, max.max(1));
         }
     }
@@ -147,7 +147,7 @@ impl DailyChart {
             .max()
             .unwrap_or(0);
         let (top, step) = nice_scale(max);
-        let y_of = |n: i64| baseline - plot_height * (n as f64) / (top as f64);
+        let y_of = |n: u64| baseline - plot_height * (n as f64) / (top as f64);
 
         let n = days.len().max(1);
         let slot = (plot_right - plot_left) / n as f64;
@@ -217,11 +217,11 @@ impl DailyChart {
             });
         }
 
-        let impressions: i64 = days
+        let impressions: u64 = days
             .iter()
             .map(|d| d.badge_impressions + d.widget_impressions)
             .sum();
-        let total_clicks: i64 = days.iter().map(|d| d.clicks).sum();
+        let total_clicks: u64 = days.iter().map(|d| d.clicks).sum();
         let summary = match (days.first(), days.last()) {
             (Some(first), Some(last)) => format!(
                 "Daily impressions and clicks from {} to {}: {impressions} impressions, {total_clicks} clicks in all.",
@@ -252,7 +252,7 @@ impl DailyChart {
 mod tests {
     use super::*;
 
-    fn day(date: &str, badge: i64, widget: i64, clicks: i64) -> Day {
+    fn day(date: &str, badge: u64, widget: u64, clicks: u64) -> Day {
         Day {
             date: date.into(),
             badge_impressions: badge,

@@ -1,9 +1,9 @@
 //! The `verdict-badges` command line: `serve`, `import`, `render`, `keys`, `stats`.
 
-use crate::app::{Application, redact, shutdown_signal};
-use crate::badge_cache::Format;
+use crate::app::{Application, shutdown_signal};
 use crate::config::{Config, DEFAULT_DATABASE_URL, ServeArgs};
-use crate::render::{Renderer, Style, Theme, Variant};
+use crate::render::{Format, Renderer, Scale, Style, Theme, Variant};
+use crate::stats::Days;
 use crate::store::Store;
 use crate::verdict::{ImportError, Slug, parse_import};
 use anyhow::{Context, bail};
@@ -48,10 +48,11 @@ pub enum Command {
     /// Print a tool's daily counts as a table.
     Stats {
         /// The tool's slug.
-        slug: String,
+        #[arg(value_parser = parse_slug)]
+        slug: Slug,
         /// How many days back, today included (1–366).
-        #[arg(long, default_value_t = 30)]
-        days: u32,
+        #[arg(long, default_value = "30")]
+        days: Days,
     },
 }
 
@@ -61,7 +62,8 @@ pub enum KeysAction {
     /// Mint a stats key for one tool; it is printed once and stored only as a hash.
     Create {
         /// The tool's slug.
-        slug: String,
+        #[arg(value_parser = parse_slug)]
+        slug: Slug,
         /// Mint even when the store holds no verdict for the slug (verdict origin mode).
         #[arg(long)]
         allow_unknown: bool,
@@ -86,7 +88,8 @@ pub enum FormatArg {
 #[derive(clap::Args, Debug)]
 pub struct RenderArgs {
     /// The tool's slug.
-    pub slug: String,
+    #[arg(value_parser = parse_slug)]
+    pub slug: Slug,
     /// Image format.
     #[arg(long, value_enum, default_value_t = FormatArg::Svg)]
     pub format: FormatArg,
@@ -97,11 +100,16 @@ pub struct RenderArgs {
     #[arg(long, default_value = "light", value_parser = |s: &str| Theme::parse(s))]
     pub theme: Theme,
     /// PNG scale, 1–4.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=4))]
-    pub scale: u8,
+    #[arg(long, default_value = "2")]
+    pub scale: Scale,
     /// Output file; standard output when absent.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// A slug argument, checked by the same rule as everywhere else.
+fn parse_slug(s: &str) -> Result<Slug, String> {
+    Slug::parse(s).map_err(|why| format!("a slug {why}"))
 }
 
 /// Threads in the runtime's blocking pool (tokio's default is 512).
@@ -149,7 +157,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => {
             let config = Config::from_args(*args, cli.database_url)?;
             let app = Application::build(config).await?;
-            app.run_until(shutdown_signal()).await
+            Ok(app.run_until(shutdown_signal()).await?)
         }
         Command::Import { file } => import(&cli.database_url, &file).await,
         Command::Render(args) => render(&cli.database_url, args).await,
@@ -158,10 +166,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Opens a store that a write may create (`import`).
 async fn open(url: &str) -> anyhow::Result<Store> {
     Store::connect(url)
         .await
-        .with_context(|| format!("opening the store at {}", redact(url)))
+        .with_context(|| format!("opening the store at {}", crate::store::describe(url)))
+}
+
+/// Opens a store that must exist already: a command that only reads it (or adds a key
+/// to it) run from another directory must not quietly create an empty one.
+async fn open_existing(url: &str) -> anyhow::Result<Store> {
+    Store::connect_existing(url)
+        .await
+        .with_context(|| format!("opening the store at {}", crate::store::describe(url)))
 }
 
 async fn import(url: &str, file: &PathBuf) -> anyhow::Result<()> {
@@ -193,17 +210,23 @@ async fn import(url: &str, file: &PathBuf) -> anyhow::Result<()> {
     let store = open(url).await?;
     store.upsert_verdicts(&verdicts).await?;
     store.close().await;
-    println!("imported {} verdict(s)", verdicts.len());
+    println!(
+        "imported {} verdict(s) into {}",
+        verdicts.len(),
+        crate::store::describe(url)
+    );
     Ok(())
 }
 
 async fn render(url: &str, args: RenderArgs) -> anyhow::Result<()> {
-    let slug = Slug::parse(&args.slug).map_err(|m| anyhow::anyhow!("slug {m}"))?;
-    let store = open(url).await?;
-    let verdict = store
-        .verdict(&slug)
-        .await?
-        .with_context(|| format!("no verdict for {slug} in the store"))?;
+    let slug = &args.slug;
+    let store = open_existing(url).await?;
+    let verdict = store.verdict(slug).await?.with_context(|| {
+        format!(
+            "no verdict for {slug} in the store at {}",
+            crate::store::describe(url)
+        )
+    })?;
     store.close().await;
     let renderer = Renderer::new();
     let variant = Variant {
@@ -217,7 +240,7 @@ async fn render(url: &str, args: RenderArgs) -> anyhow::Result<()> {
     };
     let bytes = match format {
         Format::Svg => svg.into_bytes(),
-        Format::Png { scale } => renderer.png(&svg, scale)?,
+        Format::Png { scale } => renderer.png(&svg, scale.get())?,
     };
     match args.out {
         Some(path) => {
@@ -229,17 +252,18 @@ async fn render(url: &str, args: RenderArgs) -> anyhow::Result<()> {
 }
 
 async fn keys(url: &str, action: KeysAction) -> anyhow::Result<()> {
-    let store = open(url).await?;
+    let store = open_existing(url).await?;
     match action {
         KeysAction::Create {
             slug,
             allow_unknown,
         } => {
-            let slug = Slug::parse(&slug).map_err(|m| anyhow::anyhow!("slug {m}"))?;
             if !allow_unknown && store.verdict(&slug).await?.is_none() {
                 bail!(
-                    "no verdict for {slug} in this store: check the slug, import it first, \
-                     or pass --allow-unknown when verdicts come from a verdict origin"
+                    "no verdict for {slug} in the store at {}: check the slug and the store, \
+                     import the verdict first, or pass --allow-unknown when verdicts come \
+                     from a verdict origin",
+                    crate::store::describe(url)
                 );
             }
             let key = crate::auth::new_stats_key();
@@ -254,7 +278,10 @@ async fn keys(url: &str, action: KeysAction) -> anyhow::Result<()> {
                 .revoke_stats_key(&crate::auth::digest_hex(key.trim()))
                 .await?
             {
-                bail!("no live key matches");
+                bail!(
+                    "no live key matches in the store at {}",
+                    crate::store::describe(url)
+                );
             }
             eprintln!("revoked");
         }
@@ -263,14 +290,18 @@ async fn keys(url: &str, action: KeysAction) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn print_stats(url: &str, slug: &str, days: u32) -> anyhow::Result<()> {
-    let slug = Slug::parse(slug).map_err(|m| anyhow::anyhow!("slug {m}"))?;
-    let days = crate::stats::parse_days(Some(&days.to_string())).map_err(anyhow::Error::msg)?;
-    let store = open(url).await?;
-    let stats = crate::stats::read(&store, &slug, days).await?;
+async fn print_stats(url: &str, slug: &Slug, days: Days) -> anyhow::Result<()> {
+    let store = open_existing(url).await?;
+    let stats = crate::stats::read(&store, slug, days).await?;
     store.close().await;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{slug}: {} to {} (UTC)", stats.from, stats.to)?;
+    writeln!(
+        out,
+        "{slug}: {} to {} (UTC), from the store at {}",
+        stats.from,
+        stats.to,
+        crate::store::describe(url)
+    )?;
     writeln!(
         out,
         "{:<12}{:>12}{:>12}{:>10}",

@@ -4,6 +4,7 @@
 //! `VERDICT_BADGES_*` variable); [`Config`] is the checked result that
 //! [`crate::app::Application::build`] takes. Tests build a `Config` directly.
 
+use crate::auth::{ExposeSecret, SecretString};
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,8 +46,9 @@ pub struct ServeArgs {
     #[arg(long, env = "VERDICT_BADGES_COUNTING", default_value_t = true, action = clap::ArgAction::Set)]
     pub counting: bool,
     /// Admin token for the write API (prefer the variable, or --admin-token-file).
-    #[arg(long, env = "VERDICT_BADGES_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
+    #[arg(long, env = "VERDICT_BADGES_ADMIN_TOKEN", hide_env_values = true,
+          value_parser = |s: &str| Ok::<_, std::convert::Infallible>(SecretString::from(s)))]
+    pub admin_token: Option<SecretString>,
     /// File holding the admin token (first line).
     #[arg(long, env = "VERDICT_BADGES_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<PathBuf>,
@@ -97,8 +99,8 @@ pub struct Config {
     pub demo: bool,
     /// Whether loads and clicks are counted at all.
     pub counting: bool,
-    /// Admin token for the write API; `None` disables it.
-    pub admin_token: Option<String>,
+    /// Admin token for the write API and all stats; `None` disables the write API.
+    pub admin_token: Option<SecretString>,
     /// Trust X-Forwarded-For for the client address.
     pub trust_forwarded_for: bool,
     /// Byte budget of the render cache.
@@ -115,57 +117,64 @@ pub struct Config {
     pub max_connections: usize,
 }
 
-impl Config {
-    /// A configuration for tests and embedding: port 0 on loopback, the given store, defaults elsewhere.
-    pub fn for_tests(database_url: &str) -> Config {
-        Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            public_url: None,
-            database_url: database_url.to_owned(),
-            review_url: ReviewUrl::parse(DEFAULT_REVIEW_URL_TEMPLATE).expect("default is valid"),
-            flush_interval: Duration::from_millis(50),
-            count_limit_per_minute: 120,
-            demo: false,
-            counting: true,
-            admin_token: None,
-            trust_forwarded_for: false,
-            render_cache_bytes: 16 << 20,
-            verdict_ttl: Duration::from_secs(30),
-            verdict_poll: Duration::from_millis(200),
-            verdict_origin: None,
-            max_pending_keys: 200_000,
-            max_connections: 10_000,
-        }
-    }
+/// A serve flag that cannot work, named.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `--review-url-template` is not an absolute http(s) URL with `{slug}`.
+    #[error("--review-url-template: {0}")]
+    ReviewUrl(String),
+    /// `--public-url` is not http(s).
+    #[error("--public-url must be an http or https URL, got {0}")]
+    PublicUrl(Url),
+    /// `--admin-token-file` cannot be read.
+    #[error("--admin-token-file {path}: {source}")]
+    AdminTokenFile {
+        /// The file named.
+        path: PathBuf,
+        /// Why it cannot be read.
+        source: std::io::Error,
+    },
+    /// The admin token is too short to resist guessing.
+    #[error("the admin token must be at least 16 characters")]
+    AdminTokenShort,
+    /// `--verdict-origin` is not an http(s) URL template with `{slug}`.
+    #[error("--verdict-origin: {0}")]
+    VerdictOrigin(String),
+}
 
+impl Config {
     /// Checks the serve flags and reads the admin token file, if any.
-    pub fn from_args(args: ServeArgs, database_url: String) -> anyhow::Result<Config> {
-        let review_url = ReviewUrl::parse(&args.review_url_template)
-            .map_err(|e| anyhow::anyhow!("--review-url-template: {e}"))?;
+    pub fn from_args(args: ServeArgs, database_url: String) -> Result<Config, ConfigError> {
+        let review_url =
+            ReviewUrl::parse(&args.review_url_template).map_err(ConfigError::ReviewUrl)?;
         if let Some(url) = &args.public_url
             && !matches!(url.scheme(), "http" | "https")
         {
-            anyhow::bail!("--public-url must be an http or https URL, got {url}");
+            return Err(ConfigError::PublicUrl(url.clone()));
         }
         let admin_token = match (&args.admin_token_file, args.admin_token) {
             (Some(path), _) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| anyhow::anyhow!("--admin-token-file {}: {e}", path.display()))?;
-                Some(text.lines().next().unwrap_or("").trim().to_owned())
+                let text = std::fs::read_to_string(path).map_err(|source| {
+                    ConfigError::AdminTokenFile {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
+                Some(SecretString::from(text.lines().next().unwrap_or("").trim()))
             }
             (None, token) => token,
         };
         if let Some(token) = &admin_token
-            && token.len() < 16
+            && token.expose_secret().len() < 16
         {
-            anyhow::bail!("the admin token must be at least 16 characters");
+            return Err(ConfigError::AdminTokenShort);
         }
         let verdict_origin = args
             .verdict_origin
             .as_deref()
             .map(crate::origin::Origin::parse)
             .transpose()
-            .map_err(|e| anyhow::anyhow!("--verdict-origin: {e}"))?;
+            .map_err(ConfigError::VerdictOrigin)?;
         Ok(Config {
             listen: args.listen,
             public_url: args.public_url,

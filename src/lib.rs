@@ -33,12 +33,13 @@ pub mod catalog;
 pub mod chart;
 pub mod cli;
 pub mod config;
+pub mod counts;
 pub mod http;
 pub mod metrics;
 pub mod origin;
-
 pub mod render;
 pub mod server;
+pub mod state;
 pub mod stats;
 pub mod store;
 pub mod tally;

@@ -1,6 +1,7 @@
 //! Counts read back for a tool, in the contract's JSON shape.
 
-use crate::store::{CountRow, Store, StoreResult};
+use crate::counts::{CountRow, Kind};
+use crate::store::{Store, StoreResult};
 use crate::verdict::Slug;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -17,13 +18,13 @@ pub const TOP_REFERRERS: usize = 100;
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Totals {
     /// Badge loads by readers.
-    pub badge_impressions: i64,
+    pub badge_impressions: u64,
     /// Widget loads by readers.
-    pub widget_impressions: i64,
+    pub widget_impressions: u64,
     /// Clicks through to the review.
-    pub clicks: i64,
+    pub clicks: u64,
     /// Requests from bots, prefetches and HEAD.
-    pub bot_requests: i64,
+    pub bot_requests: u64,
 }
 
 /// One UTC day's counts.
@@ -32,11 +33,11 @@ pub struct Day {
     /// `YYYY-MM-DD`.
     pub date: String,
     /// Badge loads by readers.
-    pub badge_impressions: i64,
+    pub badge_impressions: u64,
     /// Widget loads by readers.
-    pub widget_impressions: i64,
+    pub widget_impressions: u64,
     /// Clicks through to the review.
-    pub clicks: i64,
+    pub clicks: u64,
 }
 
 /// Counts from one referrer host.
@@ -45,9 +46,9 @@ pub struct Referrer {
     /// Host, `(direct)` or `(other)`.
     pub host: String,
     /// Badge and widget loads from this host.
-    pub impressions: i64,
+    pub impressions: u64,
     /// Clicks from this host.
-    pub clicks: i64,
+    pub clicks: u64,
 }
 
 /// A tool's stats over a window of days: the body of `GET /api/stats/{slug}`.
@@ -67,37 +68,79 @@ pub struct Stats {
     pub referrers: Vec<Referrer>,
 }
 
-/// Checks a `days` parameter: 1 to [`MAX_DAYS`].
-pub fn parse_days(raw: Option<&str>) -> Result<u32, String> {
-    match raw {
-        None => Ok(DEFAULT_DAYS),
-        Some(s) => match s.parse::<u32>() {
-            Ok(n) if (1..=MAX_DAYS).contains(&n) => Ok(n),
-            _ => Err(format!(
-                "days must be a whole number from 1 to {MAX_DAYS}, got {s:?}"
-            )),
-        },
+/// A stats window: how many UTC days back, today included, from 1 to [`MAX_DAYS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Days(u32);
+
+/// A `days` value outside 1 to [`MAX_DAYS`], or not a number.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("days must be a whole number from 1 to {MAX_DAYS}, got {0:?}")]
+pub struct BadDays(pub String);
+
+impl Default for Days {
+    fn default() -> Days {
+        Days(DEFAULT_DAYS)
+    }
+}
+
+impl Days {
+    /// `n` days, if `n` is from 1 to [`MAX_DAYS`].
+    pub fn new(n: u32) -> Result<Days, BadDays> {
+        if (1..=MAX_DAYS).contains(&n) {
+            Ok(Days(n))
+        } else {
+            Err(BadDays(n.to_string()))
+        }
+    }
+
+    /// How many days.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+
+    /// The first and last UTC day of the window ending on `today`.
+    pub fn ending(self, today: Date) -> (Date, Date) {
+        (today - Duration::days(i64::from(self.0) - 1), today)
+    }
+}
+
+impl std::str::FromStr for Days {
+    type Err = BadDays;
+
+    fn from_str(s: &str) -> Result<Days, BadDays> {
+        s.parse::<u32>()
+            .ok()
+            .and_then(|n| Days::new(n).ok())
+            .ok_or_else(|| BadDays(s.to_owned()))
     }
 }
 
 /// Reads a tool's stats for the last `days` UTC days, today included.
-pub async fn read(store: &Store, slug: &Slug, days: u32) -> StoreResult<Stats> {
-    let to = OffsetDateTime::now_utc().date();
-    let from = to - Duration::days(i64::from(days.max(1)) - 1);
-    let rows = store
-        .counts(slug, &from.to_string(), &to.to_string())
-        .await?;
+pub async fn read(store: &Store, slug: &Slug, days: Days) -> StoreResult<Stats> {
+    let (from, to) = days.ending(OffsetDateTime::now_utc().date());
+    let rows = store.counts(slug, from, to).await?;
     Ok(summarize(slug, from, to, &rows))
+}
+
+/// The entry of `host` among the referrers, made when first seen.
+fn referrer<'m, 'a>(
+    referrers: &'m mut HashMap<&'a str, Referrer>,
+    host: &'a str,
+) -> &'m mut Referrer {
+    referrers.entry(host).or_insert_with(|| Referrer {
+        host: host.to_owned(),
+        ..Referrer::default()
+    })
 }
 
 /// Folds count rows into totals, a zero-filled daily series and top referrers.
 pub fn summarize(slug: &Slug, from: Date, to: Date, rows: &[CountRow]) -> Stats {
     let mut totals = Totals::default();
-    let mut daily: BTreeMap<String, Day> = BTreeMap::new();
+    let mut daily: BTreeMap<Date, Day> = BTreeMap::new();
     let mut day = from;
     while day <= to {
         daily.insert(
-            day.to_string(),
+            day,
             Day {
                 date: day.to_string(),
                 ..Day::default()
@@ -110,35 +153,32 @@ pub fn summarize(slug: &Slug, from: Date, to: Date, rows: &[CountRow]) -> Stats 
     }
     let mut referrers: HashMap<&str, Referrer> = HashMap::new();
     for row in rows {
+        let n = row.n;
         let d = daily.get_mut(&row.day);
-        let r = || Referrer {
-            host: row.referrer.clone(),
-            ..Referrer::default()
-        };
-        match row.kind.as_str() {
-            "badge" => {
-                totals.badge_impressions += row.n;
+        match row.kind {
+            Kind::Badge => {
+                totals.badge_impressions += n;
                 if let Some(d) = d {
-                    d.badge_impressions += row.n;
+                    d.badge_impressions += n;
                 }
-                referrers.entry(&row.referrer).or_insert_with(r).impressions += row.n;
+                referrer(&mut referrers, &row.referrer).impressions += n;
             }
-            "widget" => {
-                totals.widget_impressions += row.n;
+            Kind::Widget => {
+                totals.widget_impressions += n;
                 if let Some(d) = d {
-                    d.widget_impressions += row.n;
+                    d.widget_impressions += n;
                 }
-                referrers.entry(&row.referrer).or_insert_with(r).impressions += row.n;
+                referrer(&mut referrers, &row.referrer).impressions += n;
             }
-            "click" => {
-                totals.clicks += row.n;
+            Kind::Click => {
+                totals.clicks += n;
                 if let Some(d) = d {
-                    d.clicks += row.n;
+                    d.clicks += n;
                 }
-                referrers.entry(&row.referrer).or_insert_with(r).clicks += row.n;
+                referrer(&mut referrers, &row.referrer).clicks += n;
             }
-            "bot" => totals.bot_requests += row.n,
-            _ => {}
+            // Bots are totalled, never shown as a referrer's or a day's readers.
+            Kind::Bot => totals.bot_requests += n,
         }
     }
     let mut referrers: Vec<Referrer> = referrers.into_values().collect();
@@ -163,11 +203,11 @@ mod tests {
     use super::*;
     use time::macros::date;
 
-    fn row(day: &str, kind: &str, referrer: &str, n: i64) -> CountRow {
+    fn row(day: Date, kind: Kind, referrer: &str, n: u64) -> CountRow {
         CountRow {
-            slug: "a".into(),
-            day: day.into(),
-            kind: kind.into(),
+            slug: Slug::parse("a").unwrap(),
+            day,
+            kind,
             referrer: referrer.into(),
             n,
         }
@@ -175,20 +215,22 @@ mod tests {
 
     #[test]
     fn days_rules() {
-        assert_eq!(parse_days(None), Ok(30));
-        assert_eq!(parse_days(Some("366")), Ok(366));
+        assert_eq!(Days::default().get(), 30);
+        assert_eq!("366".parse::<Days>().map(Days::get), Ok(366));
         for bad in ["0", "367", "-1", "x", ""] {
-            assert!(parse_days(Some(bad)).is_err(), "{bad}");
+            assert_eq!(bad.parse::<Days>(), Err(BadDays(bad.into())), "{bad}");
         }
+        let (from, to) = Days::new(3).unwrap().ending(date!(2026 - 03 - 01));
+        assert_eq!((from, to), (date!(2026 - 02 - 27), date!(2026 - 03 - 01)));
     }
 
     #[test]
     fn summary_zero_fills_days_and_ranks_referrers() {
         let rows = [
-            row("2026-11-20", "badge", "a.example", 5),
-            row("2026-11-20", "click", "a.example", 1),
-            row("2026-11-22", "widget", "b.example", 7),
-            row("2026-11-22", "bot", "(direct)", 3),
+            row(date!(2026 - 11 - 20), Kind::Badge, "a.example", 5),
+            row(date!(2026 - 11 - 20), Kind::Click, "a.example", 1),
+            row(date!(2026 - 11 - 22), Kind::Widget, "b.example", 7),
+            row(date!(2026 - 11 - 22), Kind::Bot, "(direct)", 3),
         ];
         let s = summarize(
             &Slug::parse("a").unwrap(),

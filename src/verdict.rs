@@ -25,8 +25,11 @@ pub const PRICING_MAX: usize = 120;
 pub const REVIEWS_MAX: usize = 10;
 /// Longest reviewer role, in characters.
 pub const ROLE_MAX: usize = 32;
-/// Largest panel or community count on either side.
+/// Largest expert-panel count on either side (the contract's rule: a panel is a handful of reviewers).
 pub const PANEL_MAX: u32 = 50;
+/// Largest community count on either side: readers' votes on a popular tool run to
+/// hundreds of thousands, so the bound only keeps the arithmetic far from overflow.
+pub const COMMUNITY_MAX: u32 = 1_000_000_000;
 
 /// A tool's identifier: `^[a-z0-9]+(-[a-z0-9]+)*$`, 1–120 characters.
 ///
@@ -116,14 +119,15 @@ pub struct Votes {
 
 impl Votes {
     /// All votes cast.
-    pub fn total(self) -> u32 {
-        self.ship + self.skip
+    pub fn total(self) -> u64 {
+        u64::from(self.ship) + u64::from(self.skip)
     }
 
     /// Ship share as a whole percent, `None` when nobody voted.
     pub fn ship_percent(self) -> Option<u32> {
         let total = self.total();
-        (total > 0).then(|| (self.ship * 100 + total / 2) / total)
+        // In u64: a billion votes times 100 would overflow u32.
+        (total > 0).then(|| ((u64::from(self.ship) * 100 + total / 2) / total) as u32)
     }
 }
 
@@ -264,7 +268,7 @@ impl Checker {
         }
     }
 
-    fn votes(&mut self, value: Option<&Value>, path: &str) -> Option<Votes> {
+    fn votes(&mut self, value: Option<&Value>, path: &str, max: u32) -> Option<Votes> {
         let Some(value) = value else {
             self.fail(path, "is required");
             return None;
@@ -280,17 +284,17 @@ impl Checker {
             return None;
         };
         self.unknown_fields(obj, &["ship", "skip"], path);
-        let ship = self.count(obj.get("ship"), &format!("{path}.ship"));
-        let skip = self.count(obj.get("skip"), &format!("{path}.skip"));
+        let ship = self.count(obj.get("ship"), &format!("{path}.ship"), max);
+        let skip = self.count(obj.get("skip"), &format!("{path}.skip"), max);
         Some(Votes {
             ship: ship?,
             skip: skip?,
         })
     }
 
-    fn count(&mut self, value: Option<&Value>, path: &str) -> Option<u32> {
+    fn count(&mut self, value: Option<&Value>, path: &str, max: u32) -> Option<u32> {
         match value.map(|v| (v, v.as_u64())) {
-            Some((_, Some(n))) if n <= u64::from(PANEL_MAX) => Some(n as u32),
+            Some((_, Some(n))) if n <= u64::from(max) => Some(n as u32),
             None => {
                 self.fail(path, "is required");
                 None
@@ -298,7 +302,7 @@ impl Checker {
             Some((v, _)) => {
                 self.fail(
                     path,
-                    format!("must be a whole number 0–{PANEL_MAX}, got {}", short(v)),
+                    format!("must be a whole number 0–{max}, got {}", short(v)),
                 );
                 None
             }
@@ -426,10 +430,10 @@ impl Verdict {
         let category = c.text(obj, "category", "category", 0, CATEGORY_MAX, false);
         let pricing = c.text(obj, "pricing", "pricing", 0, PRICING_MAX, false);
         let verdict = c.call(obj.get("verdict"), "verdict");
-        let panel = c.votes(obj.get("panel"), "panel");
+        let panel = c.votes(obj.get("panel"), "panel", PANEL_MAX);
         let community = match obj.get("community") {
             None | Some(Value::Null) => Some(None),
-            v => c.votes(v, "community").map(Some),
+            v => c.votes(v, "community", COMMUNITY_MAX).map(Some),
         };
         let reviews = c.reviews(obj.get("reviews"));
         let updated_at = match obj.get("updated_at") {

@@ -4,25 +4,23 @@
 //! validated slug: nothing in the request can choose where a reader goes.
 
 use super::client::ClientIp;
-use super::pages;
-use crate::app::AppState;
-use crate::tally::{Kind, RequestFacts};
-use crate::verdict::Slug;
-use axum::extract::{Path, State};
+use super::errors::{HttpError, Problem};
+use super::extract::PageSlug;
+use crate::counts::Kind;
+use crate::state::AppState;
+use crate::tally::RequestFacts;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// The click handler.
 pub async fn click(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    PageSlug(slug): PageSlug,
     method: Method,
     ClientIp(client_ip): ClientIp,
     request_headers: HeaderMap,
-) -> Response {
-    let Ok(slug) = Slug::parse(&slug) else {
-        return pages::not_found_page("No such tool");
-    };
+) -> Result<Response, HttpError> {
     match state.catalog.get(&slug).await {
         Ok(Some(_)) => {
             let facts = RequestFacts {
@@ -32,19 +30,19 @@ pub async fn click(
             };
             state.tally.observe(&facts, &slug, Kind::Click);
         }
-        Ok(None) => return pages::not_found_page("No such tool"),
+        Ok(None) => return Err(HttpError::Page(Problem::NotFound("No such tool"))),
         // The store is down: the reader still reaches the review site, uncounted,
         // since an unknown slug must never reach the counters.
         Err(e) => tracing::warn!(error = %e, "verdict lookup failed; redirecting uncounted"),
     }
     let location = state.config.review_url.for_slug(&slug);
     let location = HeaderValue::from_str(&location).expect("template and slug are header-safe");
-    (
+    Ok((
         StatusCode::FOUND,
         [
             (header::LOCATION, location),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
     )
-        .into_response()
+        .into_response())
 }

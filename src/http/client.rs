@@ -5,7 +5,7 @@ use axum::http::request::Parts;
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::tally::{Kind, Outcome, RequestFacts};
 use crate::verdict::Slug;
 use axum::http::{HeaderMap, Method, header};

@@ -4,6 +4,7 @@ pub mod badge;
 pub mod click;
 pub mod client;
 pub mod errors;
+pub mod extract;
 pub mod headers;
 pub mod ops;
 pub mod owners;
@@ -12,8 +13,8 @@ pub mod stats;
 pub mod verdicts;
 pub mod widget;
 
-use crate::app::AppState;
 use crate::metrics::RequestLabels;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
@@ -92,9 +93,9 @@ pub fn router(state: AppState) -> Router {
         .route(STATS, get(stats::stats))
         .route(WIDGET, get(widget::widget))
         .route(TOOL_PAGE, get(pages::tool_page))
-        .route(OWNERS, get(owners::page).post(owners::sign_in))
-        .route(OWNERS_SIGN_OUT, post(owners::sign_out))
-        .route(OWNERS_CSV, get(owners::page_csv))
+        .route(OWNERS, get(owners::page).post(owners::session::sign_in))
+        .route(OWNERS_SIGN_OUT, post(owners::session::sign_out))
+        .route(OWNERS_CSV, get(owners::export::page_csv))
         .route(HEALTHZ, get(ops::healthz))
         .route(READYZ, get(ops::readyz))
         .route(METRICS, get(ops::metrics))
@@ -121,8 +122,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> errors::AppError {
-    errors::AppError::NotFound("no such route")
+async fn not_found() -> errors::HttpError {
+    errors::HttpError::Api(errors::Problem::NotFound("no such route"))
 }
 
 /// Counts every answered request by matched route and status.

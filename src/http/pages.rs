@@ -1,13 +1,13 @@
 //! HTML pages and embed code.
 
-use super::errors::AppError;
+use super::errors::{HttpError, OnSurface, Problem};
+use super::extract::{ApiSlug, PageSlug};
 use super::headers;
-use super::verdicts::parse_slug;
-use crate::app::AppState;
+use crate::state::{AppState, link};
 use crate::verdict::Verdict;
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -48,20 +48,13 @@ fn md_text(text: &str) -> String {
     out
 }
 
-fn route(base: &Url, path: &str) -> String {
-    // `join` keeps any path prefix of the public URL (e.g. https://example.com/badges/).
-    base.join(path.trim_start_matches('/'))
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| format!("{base}{path}"))
-}
-
 impl EmbedCode {
     /// Snippets for `verdict`, pointing at `base` (the public URL).
     pub fn new(base: &Url, verdict: &Verdict) -> EmbedCode {
         let slug = verdict.slug.as_str();
-        let badge = route(base, &format!("api/badge/{slug}"));
-        let click = route(base, &format!("api/badge-click/{slug}"));
-        let widget = route(base, &format!("embed/{slug}"));
+        let badge = link(base, &format!("api/badge/{slug}"));
+        let click = link(base, &format!("api/badge-click/{slug}"));
+        let widget = link(base, &format!("embed/{slug}"));
         let call = verdict.verdict.label();
         let name = &verdict.name;
         EmbedCode {
@@ -88,12 +81,13 @@ impl EmbedCode {
 /// `GET /api/embed-code/{slug}`.
 pub async fn embed_code(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
-) -> Result<Json<EmbedCode>, AppError> {
-    let slug = parse_slug(&slug)?;
+    ApiSlug(slug): ApiSlug,
+) -> Result<Json<EmbedCode>, HttpError> {
     match state.catalog.get(&slug).await? {
         Some(entry) => Ok(Json(EmbedCode::new(&state.public_url, &entry.verdict))),
-        None => Err(AppError::NotFound("no verdict for this slug")),
+        None => Err(HttpError::Api(Problem::NotFound(
+            "no verdict for this slug",
+        ))),
     }
 }
 
@@ -113,15 +107,9 @@ struct Index {
     tools: Vec<ToolCard>,
 }
 
-#[derive(Template)]
-#[template(path = "not_found.html")]
-struct NotFound<'a> {
-    message: &'a str,
-}
-
 /// `GET /`: every tool with its badges and embed code.
-pub async fn landing(State(state): State<AppState>) -> Result<Response, AppError> {
-    let verdicts = state.catalog.all().await?;
+pub async fn landing(State(state): State<AppState>) -> Result<Response, HttpError> {
+    let verdicts = state.catalog.all().await.on_page()?;
     let tools = verdicts
         .iter()
         .map(|v| {
@@ -139,11 +127,6 @@ pub async fn landing(State(state): State<AppState>) -> Result<Response, AppError
         })
         .collect();
     Ok(html(StatusCode::OK, Index { tools }.render()))
-}
-
-/// A 404 page for readers who followed a broken link.
-pub fn not_found_page(message: &str) -> Response {
-    html(StatusCode::NOT_FOUND, NotFound { message }.render())
 }
 
 /// A rendered page as a response, with the service's page CSP; a render error is a bare 500.
@@ -204,16 +187,15 @@ struct ToolPage {
 }
 
 /// `GET /tools/{slug}`: every badge variant of one tool and its ready-to-copy embed code.
-pub async fn tool_page(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
-    let Ok(slug) = crate::verdict::Slug::parse(&slug) else {
-        return not_found_page("No such tool");
+pub async fn tool_page(
+    State(state): State<AppState>,
+    PageSlug(slug): PageSlug,
+) -> Result<Response, HttpError> {
+    let Some(entry) = state.catalog.get(&slug).await.on_page()? else {
+        return Err(HttpError::Page(Problem::NotFound("No such tool")));
     };
-    let verdict = match state.catalog.get(&slug).await {
-        Ok(Some(entry)) => entry.verdict.clone(),
-        Ok(None) => return not_found_page("No such tool"),
-        Err(e) => return AppError::from(e).into_response(),
-    };
-    let badge = route(&state.public_url, &format!("api/badge/{slug}"));
+    let verdict = &entry.verdict;
+    let badge = state.public_link(&format!("api/badge/{slug}"));
     let mut variants = Vec::with_capacity(4);
     for style in ["card", "compact"] {
         for theme in ["light", "dark"] {
@@ -238,7 +220,7 @@ pub async fn tool_page(State(state): State<AppState>, Path(slug): Path<String>) 
     }
     let page = ToolPage {
         slug: slug.to_string(),
-        code: EmbedCode::new(&state.public_url, &verdict),
+        code: EmbedCode::new(&state.public_url, verdict),
         name: verdict.name.clone(),
         tagline: verdict.tagline.clone(),
         category: verdict.category.clone(),
@@ -252,7 +234,7 @@ pub async fn tool_page(State(state): State<AppState>, Path(slug): Path<String>) 
     response
         .headers_mut()
         .insert(header::CONTENT_SECURITY_POLICY, TOOL_PAGE_CSP.clone());
-    response
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -1,18 +1,18 @@
 //! The verdict API: public reads, admin writes.
 
-use super::errors::AppError;
-use crate::app::AppState;
-use crate::auth;
-use crate::verdict::{FieldError, Slug, Verdict};
+use super::errors::{HttpError, Problem};
+use super::extract::{Admin, ApiSlug};
+use crate::state::AppState;
+use crate::verdict::{FieldError, Verdict};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 /// `GET /api/verdicts`: every verdict.
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Value>>, AppError> {
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Value>>, HttpError> {
     let verdicts = state.catalog.all().await?;
     Ok(Json(verdicts.iter().map(Verdict::to_json).collect()))
 }
@@ -20,12 +20,13 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Value>>, App
 /// `GET /api/verdicts/{slug}`: one verdict.
 pub async fn one(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let slug = parse_slug(&slug)?;
+    ApiSlug(slug): ApiSlug,
+) -> Result<Json<Value>, HttpError> {
     match state.catalog.get(&slug).await? {
         Some(entry) => Ok(Json(entry.verdict.to_json())),
-        None => Err(AppError::NotFound("no verdict for this slug")),
+        None => Err(HttpError::Api(Problem::NotFound(
+            "no verdict for this slug",
+        ))),
     }
 }
 
@@ -34,18 +35,14 @@ pub async fn one(
 /// The body's `slug` may be left out; when present it must match the path.
 pub async fn put(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
+    _: Admin,
+    ApiSlug(slug): ApiSlug,
     body: Bytes,
-) -> Result<Response, AppError> {
-    require_admin(&state, &headers)?;
-    let slug = parse_slug(&slug)?;
+) -> Result<Response, HttpError> {
     let mut record: Value = serde_json::from_slice(&body)
-        .map_err(|e| AppError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+        .map_err(|e| Problem::BadRequest(format!("the body is not valid JSON: {e}")))?;
     let Some(fields) = record.as_object_mut() else {
-        return Err(AppError::BadRequest(
-            "the body must be a JSON object".into(),
-        ));
+        return Err(Problem::BadRequest("the body must be a JSON object".into()).into());
     };
     match fields.get("slug") {
         None => {
@@ -53,13 +50,13 @@ pub async fn put(
         }
         Some(Value::String(s)) if s == slug.as_str() => {}
         Some(_) => {
-            return Err(AppError::Invalid(vec![FieldError {
+            return Err(HttpError::Api(Problem::Invalid(vec![FieldError {
                 field: "slug".into(),
                 message: format!("must match the slug in the URL, {slug}"),
-            }]));
+            }])));
         }
     }
-    let verdict = Verdict::from_json(&record).map_err(AppError::Invalid)?;
+    let verdict = Verdict::from_json(&record).map_err(Problem::Invalid)?;
     let existed = state.catalog.get(&slug).await.ok().flatten().is_some();
     state.catalog.put(std::slice::from_ref(&verdict)).await?;
     let status = if existed {
@@ -73,37 +70,14 @@ pub async fn put(
 /// `DELETE /api/verdicts/{slug}`: remove a verdict (admin); its counts stay.
 pub async fn delete(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
-) -> Result<StatusCode, AppError> {
-    require_admin(&state, &headers)?;
-    let slug = parse_slug(&slug)?;
+    _: Admin,
+    ApiSlug(slug): ApiSlug,
+) -> Result<StatusCode, HttpError> {
     if state.catalog.delete(&slug).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(AppError::NotFound("no verdict for this slug"))
-    }
-}
-
-/// A slug from the path, or a 400 that says why not.
-pub fn parse_slug(raw: &str) -> Result<Slug, AppError> {
-    Slug::parse(raw).map_err(|m| AppError::BadRequest(format!("slug {m}")))
-}
-
-/// Passes only requests carrying the admin token, when this instance owns its verdicts.
-pub fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
-    if state.config.verdict_origin.is_some() {
-        return Err(AppError::Forbidden(
-            "verdicts come from the verdict origin; write them there",
-        ));
-    }
-    if !state.admin.is_set() {
-        return Err(AppError::Forbidden(
-            "the write API is disabled: no admin token is configured",
-        ));
-    }
-    match auth::bearer(headers) {
-        Some(token) if state.admin.matches(token) => Ok(()),
-        _ => Err(AppError::Unauthorized),
+        Err(HttpError::Api(Problem::NotFound(
+            "no verdict for this slug",
+        )))
     }
 }

@@ -5,23 +5,22 @@
 //! so, and lets any site frame it.
 
 use super::client::{ClientIp, record_view};
+use super::errors::{HttpError, OnSurface, Problem};
+use super::extract::WidgetTarget;
 use super::headers;
-use super::pages;
-use crate::app::AppState;
+use crate::counts::Kind;
 use crate::render::Theme;
-use crate::tally::Kind;
-use crate::verdict::{Call, Slug, Verdict};
+use crate::state::AppState;
+use crate::verdict::{Call, Verdict};
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 
 /// The widget's CSP: inline styles only, framable by any site, nothing else.
 pub static WIDGET_CSP: HeaderValue = HeaderValue::from_static(
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors *",
 );
-/// Longest query string read; the widget's parameters are short.
-const MAX_QUERY_LEN: usize = 512;
 /// Reviewers per row of the widget's grid.
 const COLUMNS: usize = 5;
 
@@ -53,31 +52,6 @@ struct Widget {
     pricing: String,
     category: String,
     click_url: String,
-}
-
-#[derive(Template)]
-#[template(path = "widget_error.html")]
-struct WidgetError<'a> {
-    parameter: &'a str,
-    value: &'a str,
-    allowed: &'a str,
-}
-
-/// Reads `theme` from the query; unknown parameters (cache-busters) are ignored.
-///
-/// The error names the parameter and the value that was refused.
-pub fn parse_theme(query: Option<&str>) -> Result<Theme, (&'static str, String)> {
-    let query = query.unwrap_or("");
-    if query.len() > MAX_QUERY_LEN {
-        return Err(("query", "too long".to_owned()));
-    }
-    let mut theme = Theme::default();
-    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        if name == "theme" {
-            theme = Theme::parse(&value).map_err(|_| ("theme", value.into_owned()))?;
-        }
-    }
-    Ok(theme)
 }
 
 /// The community line: shares and counts, or "No community votes yet".
@@ -142,42 +116,17 @@ pub fn widget_html(v: &Verdict, theme: Theme, click_url: &str) -> askama::Result
 /// The widget handler.
 pub async fn widget(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
-    RawQuery(query): RawQuery,
+    WidgetTarget { slug, theme }: WidgetTarget,
     method: Method,
     ClientIp(client_ip): ClientIp,
     request_headers: HeaderMap,
-) -> Response {
-    let theme = match parse_theme(query.as_deref()) {
-        Ok(theme) => theme,
-        Err((parameter, value)) => return bad_parameter(parameter, &value),
+) -> Result<Response, HttpError> {
+    let Some(entry) = state.catalog.get(&slug).await.on_widget()? else {
+        return Err(HttpError::Widget(Problem::NotFound("No such tool")));
     };
-    let Ok(slug) = Slug::parse(&slug) else {
-        return framable(pages::not_found_page("No such tool"));
-    };
-    let entry = match state.catalog.get(&slug).await {
-        Ok(Some(entry)) => entry,
-        Ok(None) => return framable(pages::not_found_page("No such tool")),
-        Err(e) => {
-            tracing::warn!(error = %e, "verdict lookup failed");
-            let mut r = StatusCode::SERVICE_UNAVAILABLE.into_response();
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            return r;
-        }
-    };
-    let click_url = state
-        .public_url
-        .join(&format!("api/badge-click/{slug}"))
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| format!("/api/badge-click/{slug}"));
-    let body = match widget_html(&entry.verdict, theme, &click_url) {
-        Ok(body) => body,
-        Err(e) => {
-            tracing::error!(error = %e, slug = %slug, "rendering the widget failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
+    let click_url = state.public_link(&format!("api/badge-click/{slug}"));
+    let body = widget_html(&entry.verdict, theme, &click_url)
+        .map_err(|e| HttpError::Widget(Problem::Internal(Box::new(e))))?;
     record_view(
         &state,
         &method,
@@ -195,61 +144,19 @@ pub async fn widget(
     );
     h.insert(header::EXPIRES, HeaderValue::from_static("0"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    response
+    Ok(response)
 }
 
-/// A page shown inside someone's iframe: the widget's CSP, never cached.
-fn framable(mut response: Response) -> Response {
+/// Makes a page fit to show inside someone's iframe: the widget's CSP, never cached.
+pub fn framable(response: &mut Response) {
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, WIDGET_CSP.clone());
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// `400` with a small page naming the parameter that is wrong.
-fn bad_parameter(parameter: &str, value: &str) -> Response {
-    let allowed = match parameter {
-        "theme" => "light or dark",
-        _ => "at most 512 characters",
-    };
-    // Long values would only clutter the page; the start is enough to recognise.
-    let value: String = value.chars().take(40).collect();
-    let page = WidgetError {
-        parameter,
-        value: &value,
-        allowed,
-    };
-    match page.render() {
-        Ok(body) => framable(
-            (
-                StatusCode::BAD_REQUEST,
-                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                body,
-            )
-                .into_response(),
-        ),
-        Err(e) => {
-            tracing::error!(error = %e, "rendering the widget error failed");
-            StatusCode::BAD_REQUEST.into_response()
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn theme_parameter() {
-        assert_eq!(parse_theme(None), Ok(Theme::Light));
-        assert_eq!(parse_theme(Some("theme=dark&v=2")), Ok(Theme::Dark));
-        assert_eq!(parse_theme(Some("v=2")), Ok(Theme::Light));
-        assert_eq!(
-            parse_theme(Some("theme=neon")),
-            Err(("theme", "neon".to_owned()))
-        );
-        assert_eq!(parse_theme(Some(&"x".repeat(600))).unwrap_err().0, "query");
-    }
 
     #[test]
     fn the_widget_escapes_and_shows_every_part() {

@@ -115,6 +115,76 @@ pub struct Variant {
     pub theme: Theme,
 }
 
+/// A PNG's scale: device pixels per CSS pixel, from 1 to 4 (a card at 4 is 1440×360).
+///
+/// The one place the range is checked: everything that asks for a PNG holds a `Scale`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Scale(u8);
+
+/// A scale outside 1 to 4, or not a number.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("scale must be a whole number from 1 to 4, got {0:?}")]
+pub struct BadScale(pub String);
+
+impl Scale {
+    /// The default: 2, sharp on high-density screens (a card is 720×180).
+    pub const DEFAULT: Scale = Scale(2);
+    /// Every scale, smallest first.
+    pub const ALL: [Scale; 4] = [Scale(1), Scale(2), Scale(3), Scale(4)];
+
+    /// `n` as a scale, if it is from 1 to 4.
+    pub fn new(n: u8) -> Result<Scale, BadScale> {
+        match n {
+            1..=4 => Ok(Scale(n)),
+            _ => Err(BadScale(n.to_string())),
+        }
+    }
+
+    /// The factor as a number.
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl Default for Scale {
+    fn default() -> Scale {
+        Scale::DEFAULT
+    }
+}
+
+impl std::str::FromStr for Scale {
+    type Err = BadScale;
+
+    fn from_str(s: &str) -> Result<Scale, BadScale> {
+        s.parse::<u8>()
+            .ok()
+            .and_then(|n| Scale::new(n).ok())
+            .ok_or_else(|| BadScale(s.to_owned()))
+    }
+}
+
+/// Image format of a badge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// `image/svg+xml`.
+    Svg,
+    /// `image/png` at a scale.
+    Png {
+        /// Device pixels per CSS pixel.
+        scale: Scale,
+    },
+}
+
+impl Format {
+    /// The response's content type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Svg => "image/svg+xml; charset=utf-8",
+            Format::Png { .. } => "image/png",
+        }
+    }
+}
+
 /// Why a PNG could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {

@@ -8,8 +8,9 @@
 //! New loads meanwhile accumulate in the tally, which is bounded.
 
 use super::Tally;
+use crate::counts::CountRow;
 use crate::metrics::Metrics;
-use crate::store::{Applied, CountRow, Store, StoreError, StoreResult};
+use crate::store::{Applied, Store, StoreError, StoreResult};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -122,7 +123,7 @@ impl<S: CountSink> Flusher<S> {
                 self.failed(&e);
                 return Err(e);
             }
-            let loads: u64 = batch.rows.iter().map(|r| r.n as u64).sum();
+            let loads: u64 = batch.rows.iter().map(|r| r.n).sum();
             self.metrics
                 .flush_seconds
                 .observe(started.elapsed().as_secs_f64());
@@ -171,7 +172,7 @@ impl<S: CountSink> Flusher<S> {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
                 Err(e) => {
-                    let lost: i64 = self
+                    let lost: u64 = self
                         .pending
                         .iter()
                         .flat_map(|b| b.rows.iter().map(|r| r.n))
@@ -239,10 +240,14 @@ mod tests {
         assert!(flusher.flush_once().await.is_err());
         assert_eq!(flusher.flush_once().await.unwrap(), 8);
         let rows = store
-            .counts(&slug, "2000-01-01", "2999-01-01")
+            .counts(
+                &slug,
+                time::macros::date!(2000 - 01 - 01),
+                time::macros::date!(2999 - 01 - 01),
+            )
             .await
             .unwrap();
-        assert_eq!(rows.iter().map(|r| r.n).sum::<i64>(), 8);
+        assert_eq!(rows.iter().map(|r| r.n).sum::<u64>(), 8);
     }
 
     #[test]

@@ -9,8 +9,9 @@
 pub mod flusher;
 pub mod rules;
 
+pub use crate::counts::Kind;
+use crate::counts::{CountRow, OTHER_HOST};
 use crate::metrics::{Metrics, NameLabel};
-use crate::store::CountRow;
 use crate::verdict::Slug;
 use http::{HeaderMap, Method};
 use parking_lot::Mutex;
@@ -22,31 +23,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 use time::{Date, OffsetDateTime};
-
-/// What a counted request was.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    /// A badge image load.
-    Badge,
-    /// An iframe widget load.
-    Widget,
-    /// A click through to the review.
-    Click,
-    /// A request from a bot, a prefetch or a HEAD.
-    Bot,
-}
-
-impl Kind {
-    /// The name stored in the `kind` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Badge => "badge",
-            Kind::Widget => "widget",
-            Kind::Click => "click",
-            Kind::Bot => "bot",
-        }
-    }
-}
 
 /// The parts of a request that counting looks at.
 pub struct RequestFacts<'a> {
@@ -75,8 +51,6 @@ pub enum Outcome {
 
 /// Most distinct referrer hosts kept per tool and day; the rest count as `(other)`.
 pub const MAX_HOSTS_PER_TOOL_DAY: usize = 1000;
-/// Referrer bucket for hosts past the cap.
-pub const OTHER_HOST: &str = "(other)";
 
 const SHARDS: usize = 16;
 
@@ -251,11 +225,11 @@ impl Tally {
             self.hosts.fetch_sub(forgotten, Ordering::Relaxed);
             self.keys.fetch_sub(counts.len(), Ordering::Relaxed);
             rows.extend(counts.into_iter().map(|(k, n)| CountRow {
-                slug: k.slug.as_str().to_owned(),
-                day: k.day.to_string(),
-                kind: k.kind.as_str().to_owned(),
+                slug: k.slug,
+                day: k.day,
+                kind: k.kind,
                 referrer: k.referrer.to_string(),
-                n: n as i64,
+                n,
             }));
         }
         self.metrics
@@ -342,7 +316,7 @@ mod tests {
         assert_eq!(rows.len(), MAX_HOSTS_PER_TOOL_DAY + 1);
         let other = rows.iter().find(|r| r.referrer == OTHER_HOST).unwrap();
         assert_eq!(other.n, 500);
-        assert_eq!(rows.iter().map(|r| r.n).sum::<i64>(), 1500);
+        assert_eq!(rows.iter().map(|r| r.n).sum::<u64>(), 1500);
     }
 
     #[test]

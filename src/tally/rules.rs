@@ -1,6 +1,7 @@
 //! What counts: telling readers from bots, prefetches and HEAD requests, and
 //! reducing a `Referer` to the host that is stored.
 
+use crate::counts::DIRECT;
 use http::{HeaderMap, Method, header};
 use std::hash::BuildHasher;
 
@@ -169,7 +170,6 @@ const MAX_REFERER_LEN: usize = 4096;
 ///
 /// Only the host is kept: never a path, query or anything that could identify a reader.
 pub fn referrer_host(headers: &HeaderMap) -> String {
-    const DIRECT: &str = "(direct)";
     let Some(raw) = headers.get(header::REFERER).and_then(|v| v.to_str().ok()) else {
         return DIRECT.into();
     };

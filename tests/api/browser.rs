@@ -4,9 +4,9 @@
 //! that embeds the service's snippets, reached as `localhost` (another origin, and a
 //! referrer host of its own), and a stand-in review site that clicks land on.
 //!
-//! Without Chromium and chromedriver on the machine these tests print that they were
-//! skipped and pass, unless `VERDICT_BADGES_REQUIRE_BROWSER=1` (CI sets it), which
-//! makes a missing browser a failure. `VERDICT_BADGES_CHROMIUM` and
+//! They run when the tests are built with `VERDICT_BADGES_TEST_BROWSER=1` (CI sets it),
+//! and a missing Chromium or chromedriver then fails them; otherwise `cargo test` lists
+//! them as ignored, with that reason. `VERDICT_BADGES_CHROMIUM` and
 //! `VERDICT_BADGES_CHROMEDRIVER` override the binaries' paths (defaults
 //! `/usr/bin/chromium`, `/usr/bin/chromedriver`). Screenshots go to the temporary
 //! directory (`verdict-badges-*.png`); `VERDICT_BADGES_SAVE_SCREENSHOTS=1` writes the
@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use verdict_badges::config::ReviewUrl;
+use verdict_badges::counts::{CountRow, Kind};
+use verdict_badges::verdict::Slug;
 
 const SLUG: &str = "smolvlm-3b";
 /// An ordinary desktop Chrome: headless Chrome's own User-Agent says "HeadlessChrome",
@@ -48,17 +50,12 @@ fn binary(var: &str, default: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(default))
 }
 
-fn browser_required() -> bool {
-    std::env::var("VERDICT_BADGES_REQUIRE_BROWSER").is_ok_and(|v| v == "1")
-}
-
-/// Says why the test did not run; fails instead when a browser is required.
+/// Fails a browser test that was asked for (`VERDICT_BADGES_TEST_BROWSER=1`) but cannot run.
 fn skip(test: &str, why: &str) {
-    assert!(
-        !browser_required(),
-        "{test}: VERDICT_BADGES_REQUIRE_BROWSER=1 but {why}"
+    panic!(
+        "{test}: VERDICT_BADGES_TEST_BROWSER=1 but {why} \
+         (install Debian's chromium and chromium-driver)"
     );
-    eprintln!("SKIPPED {test}: {why} (install Debian's chromium and chromium-driver to run it)");
 }
 
 /// The screenshot the README shows; the others are for looking at while developing.
@@ -248,6 +245,10 @@ fn maker_page(badge: &str, widget: &str) -> String {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(vb_browser),
+    ignore = "set VERDICT_BADGES_TEST_BROWSER=1 to run in Chromium (needs chromium and chromium-driver)"
+)]
 async fn a_third_party_page_embeds_the_badge_and_widget_and_counts_them() {
     let test = "browser::a_third_party_page_embeds_the_badge_and_widget_and_counts_them";
     let Some(browser) = Browser::launch(test, 1000, 700).await else {
@@ -465,6 +466,10 @@ fn decode_over(bytes: &[u8], background: [u8; 3]) -> (u32, u32, Vec<[u8; 3]>) {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(vb_browser),
+    ignore = "set VERDICT_BADGES_TEST_BROWSER=1 to run in Chromium (needs chromium and chromium-driver)"
+)]
 async fn chromium_draws_the_svg_badge_like_the_png() {
     let test = "browser::chromium_draws_the_svg_badge_like_the_png";
     let Some(browser) = Browser::launch(test, 480, 240).await else {
@@ -542,23 +547,23 @@ async fn chromium_draws_the_svg_badge_like_the_png() {
 async fn seed_counts(app: &TestApp, slug: &str) {
     let today = time::OffsetDateTime::now_utc().date();
     let mut rows = Vec::new();
-    for back in 0..30_i64 {
-        let day = (today - time::Duration::days(back)).to_string();
+    for back in 0..30_u64 {
+        let day = today - time::Duration::days(back as i64);
         let wave = (30 - back) * 3 + (back * 7919 % 13);
         for (kind, referrer, n) in [
-            ("badge", "smolvlm.example", wave),
-            ("badge", "github.com", wave / 2 + 3),
-            ("widget", "smolvlm.example", wave / 3),
-            ("widget", "news.example.org", back % 5),
-            ("click", "smolvlm.example", wave / 12 + 1),
-            ("click", "github.com", back % 3),
-            ("bot", "(direct)", 2),
+            (Kind::Badge, "smolvlm.example", wave),
+            (Kind::Badge, "github.com", wave / 2 + 3),
+            (Kind::Widget, "smolvlm.example", wave / 3),
+            (Kind::Widget, "news.example.org", back % 5),
+            (Kind::Click, "smolvlm.example", wave / 12 + 1),
+            (Kind::Click, "github.com", back % 3),
+            (Kind::Bot, "(direct)", 2),
         ] {
             if n > 0 {
-                rows.push(verdict_badges::store::CountRow {
-                    slug: slug.to_owned(),
-                    day: day.clone(),
-                    kind: kind.to_owned(),
+                rows.push(CountRow {
+                    slug: Slug::parse(slug).unwrap(),
+                    day,
+                    kind,
                     referrer: referrer.to_owned(),
                     n,
                 });
@@ -574,6 +579,10 @@ async fn seed_counts(app: &TestApp, slug: &str) {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(vb_browser),
+    ignore = "set VERDICT_BADGES_TEST_BROWSER=1 to run in Chromium (needs chromium and chromium-driver)"
+)]
 async fn owners_sign_in_through_the_form_and_see_their_chart() {
     let test = "browser::owners_sign_in_through_the_form_and_see_their_chart";
     let Some(browser) = Browser::launch(test, 1100, 2300).await else {

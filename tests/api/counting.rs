@@ -2,20 +2,14 @@
 
 use crate::helpers::*;
 use std::time::Duration;
+use verdict_badges::counts::Kind;
 use verdict_badges::store::Store;
 use verdict_badges::verdict::Slug;
 
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn loads_with_a_referrer_show_as_impressions_from_that_host(backend: TestBackend) {
-    let test = "loads_with_a_referrer_show_as_impressions_from_that_host";
-    let Some(app) = spawn_app_on(backend, test, |c| {
-        c.flush_interval = Duration::from_millis(200)
-    })
-    .await
-    else {
-        return;
-    };
+    let app = spawn_app_on(backend, |c| c.flush_interval = Duration::from_millis(200)).await;
     for _ in 0..25 {
         let r = app
             .client
@@ -42,15 +36,7 @@ async fn loads_with_a_referrer_show_as_impressions_from_that_host(backend: TestB
 }
 
 async fn a_click_redirects_to_the_review_and_counts(backend: TestBackend) {
-    let Some(app) = spawn_app_on(
-        backend,
-        "a_click_redirects_to_the_review_and_counts",
-        |_| {},
-    )
-    .await
-    else {
-        return;
-    };
+    let app = spawn_app_on(backend, |_| {}).await;
     let r = app.get("/api/badge-click/smolvlm-3b").await;
     assert_eq!(r.status(), 302);
     assert_eq!(
@@ -97,15 +83,7 @@ async fn no_request_can_choose_where_a_reader_goes() {
 }
 
 async fn bots_head_and_prefetch_are_not_impressions(backend: TestBackend) {
-    let Some(app) = spawn_app_on(
-        backend,
-        "bots_head_and_prefetch_are_not_impressions",
-        |_| {},
-    )
-    .await
-    else {
-        return;
-    };
+    let app = spawn_app_on(backend, |_| {}).await;
     let url = app.url("/api/badge/smolvlm-3b");
     let plain = reqwest::Client::new();
     // One real load, to know when the flush has happened.
@@ -203,8 +181,8 @@ async fn a_flood_of_fake_referrers_stays_bounded() {
     let rows = store
         .counts(
             &Slug::parse("smolvlm-3b").unwrap(),
-            "2000-01-01",
-            "2999-12-31",
+            time::macros::date!(2000 - 01 - 01),
+            time::macros::date!(2999 - 12 - 31),
         )
         .await
         .unwrap();
@@ -217,10 +195,7 @@ async fn a_flood_of_fake_referrers_stays_bounded() {
 }
 
 async fn ten_thousand_loads_over_64_connections_count_exactly(backend: TestBackend) {
-    let test = "ten_thousand_loads_over_64_connections_count_exactly";
-    let Some(app) = spawn_app_on(backend, test, |c| c.count_limit_per_minute = 0).await else {
-        return;
-    };
+    let app = spawn_app_on(backend, |c| c.count_limit_per_minute = 0).await;
     let per_task = 10_000 / 64;
     let extra = 10_000 % 64;
     let mut tasks = Vec::new();
@@ -252,14 +227,11 @@ async fn ten_thousand_loads_over_64_connections_count_exactly(backend: TestBacke
 
 async fn graceful_shutdown_flushes_everything(backend: TestBackend) {
     // A flush interval far longer than the test: only the shutdown flush can save the counts.
-    let Some(mut app) = spawn_app_on(backend, "graceful_shutdown_flushes_everything", |c| {
+    let mut app = spawn_app_on(backend, |c| {
         c.flush_interval = Duration::from_secs(3600);
         c.count_limit_per_minute = 0;
     })
-    .await
-    else {
-        return;
-    };
+    .await;
     for _ in 0..300 {
         app.get("/api/badge/smolvlm-3b").await;
     }
@@ -271,18 +243,18 @@ async fn graceful_shutdown_flushes_everything(backend: TestBackend) {
     let rows = store
         .counts(
             &Slug::parse("smolvlm-3b").unwrap(),
-            "2000-01-01",
-            "2999-12-31",
+            time::macros::date!(2000 - 01 - 01),
+            time::macros::date!(2999 - 12 - 31),
         )
         .await
         .unwrap();
-    let sum = |kind: &str| {
+    let sum = |kind: Kind| {
         rows.iter()
             .filter(|r| r.kind == kind)
             .map(|r| r.n)
-            .sum::<i64>()
+            .sum::<u64>()
     };
-    assert_eq!((sum("badge"), sum("click")), (300, 7));
+    assert_eq!((sum(Kind::Badge), sum(Kind::Click)), (300, 7));
 }
 
 crate::on_both_backends!(

@@ -1,17 +1,21 @@
 //! `spawn_app()`: a real server on a free loopback port, with its own store.
 
+pub use crate::scratch::{Scratch, TestBackend, scratch};
+use clap::Parser;
 use reqwest::header::{HeaderMap, HeaderValue, USER_AGENT};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use verdict_badges::app::{AppState, Application};
+use verdict_badges::app::{AppError, Application};
+use verdict_badges::auth::SecretString;
+use verdict_badges::cli::{Cli, Command};
 use verdict_badges::config::Config;
-pub use verdict_badges::store::testing::TestBackend;
-use verdict_badges::store::testing::{Scratch, scratch};
+use verdict_badges::state::AppState;
 
 /// Generates, for each named `async fn NAME(backend: TestBackend)`, a test module
-/// `NAME` with the tests `sqlite` and `postgres`.
+/// `NAME` with the tests `sqlite` and `postgres` (ignored, with the reason, unless
+/// `VERDICT_BADGES_TEST_POSTGRES` was set when the tests were built).
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {$(
@@ -21,11 +25,40 @@ macro_rules! on_both_backends {
                 super::$name($crate::helpers::TestBackend::Sqlite).await
             }
             #[tokio::test]
+            #[cfg_attr(
+                not(vb_postgres),
+                ignore = "set VERDICT_BADGES_TEST_POSTGRES=postgres://… to run on PostgreSQL"
+            )]
             async fn postgres() {
                 super::$name($crate::helpers::TestBackend::Postgres).await
             }
         }
     )*};
+}
+
+/// The configuration `verdict-badges serve` would run with on `database_url`, on a free
+/// loopback port, flushing every 50 ms: parsed by the real command line, so tests run
+/// with the defaults operators get.
+pub fn test_config(database_url: &str) -> Config {
+    let cli = Cli::try_parse_from([
+        "verdict-badges",
+        "--database-url",
+        database_url,
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--flush-interval-ms",
+        "50",
+        "--verdict-poll-ms",
+        "200",
+        "--render-cache-mb",
+        "16",
+    ])
+    .expect("the test flags parse");
+    let Command::Serve(args) = cli.command else {
+        unreachable!("serve was asked for")
+    };
+    Config::from_args(*args, cli.database_url).expect("the test flags are valid")
 }
 
 /// Admin token the test servers run with.
@@ -43,7 +76,7 @@ pub struct TestApp {
     /// Holds the scratch database for as long as the app lives.
     _scratch: Option<Scratch>,
     shutdown: Option<oneshot::Sender<()>>,
-    handle: Option<JoinHandle<anyhow::Result<()>>>,
+    handle: Option<JoinHandle<Result<(), AppError>>>,
 }
 
 /// A browser-like client with its own connection pool.
@@ -64,21 +97,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server on SQLite whose configuration `tweak` adjusts first.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-    spawn_app_on(TestBackend::Sqlite, "", tweak)
-        .await
-        .expect("SQLite is always there")
+    spawn_app_on(TestBackend::Sqlite, tweak).await
 }
 
-/// A server on `backend`, or `None` when that backend is not configured here
-/// (the skip is reported under the name `test`).
-pub async fn spawn_app_on(
-    backend: TestBackend,
-    test: &str,
-    tweak: impl FnOnce(&mut Config),
-) -> Option<TestApp> {
-    let scratch = scratch(backend, test).await?;
+/// A server with its own fresh database on `backend`.
+pub async fn spawn_app_on(backend: TestBackend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let scratch = scratch(backend).await;
     let url = scratch.url.clone();
-    Some(spawn_app_at(&url, Some(scratch), tweak).await)
+    spawn_app_at(&url, Some(scratch), tweak).await
 }
 
 /// A server on an existing database (several instances may share one); `scratch`
@@ -89,9 +115,9 @@ pub async fn spawn_app_at(
     tweak: impl FnOnce(&mut Config),
 ) -> TestApp {
     let database_url = database_url.to_owned();
-    let mut config = Config::for_tests(&database_url);
+    let mut config = test_config(&database_url);
     config.demo = true;
-    config.admin_token = Some(ADMIN.into());
+    config.admin_token = Some(SecretString::from(ADMIN));
     tweak(&mut config);
     let app = Application::build(config).await.expect("the app builds");
     let addr = app.local_addr();

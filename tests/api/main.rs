@@ -11,6 +11,8 @@ mod helpers;
 mod limits;
 mod origin;
 mod scale;
+mod scratch;
 mod stats;
+mod store;
 mod verdicts;
 mod widget;

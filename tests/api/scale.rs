@@ -5,13 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
-use verdict_badges::store::testing::scratch;
 
 async fn three_instances_count_every_load_exactly(backend: TestBackend) {
-    let test = "three_instances_count_every_load_exactly";
-    let Some(db) = scratch(backend, test).await else {
-        return;
-    };
+    let db = scratch(backend).await;
     let url = db.url.clone();
     let first = spawn_app_at(&url, Some(db), |c| c.count_limit_per_minute = 0).await;
     let others = [
@@ -55,9 +51,7 @@ async fn three_instances_count_every_load_exactly(backend: TestBackend) {
 }
 
 async fn a_write_reaches_every_instance(backend: TestBackend) {
-    let Some(db) = scratch(backend, "a_write_reaches_every_instance").await else {
-        return;
-    };
+    let db = scratch(backend).await;
     let url = db.url.clone();
     let writer = spawn_app_at(&url, Some(db), |_| {}).await;
     let readers = [
@@ -176,11 +170,12 @@ impl Proxy {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(vb_postgres),
+    ignore = "set VERDICT_BADGES_TEST_POSTGRES=postgres://… to run on PostgreSQL"
+)]
 async fn a_store_outage_under_load_loses_nothing() {
-    let test = "a_store_outage_under_load_loses_nothing";
-    let Some(db) = scratch(TestBackend::Postgres, test).await else {
-        return;
-    };
+    let db = scratch(TestBackend::Postgres).await;
     let real = url::Url::parse(&db.url).unwrap();
     let target = format!(
         "{}:{}",

@@ -89,7 +89,7 @@ async fn widget_themes_and_mistakes() {
     assert_eq!(header(&bad, "cache-control"), "no-store");
     let text = bad.text().await.unwrap();
     assert!(
-        text.contains("theme=neon") && text.contains("light or dark"),
+        text.contains("theme=neon") && text.contains("light") && text.contains("dark"),
         "{text}"
     );
 

@@ -1,9 +1,9 @@
-//! Scratch databases for tests: a fresh SQLite file, or a fresh PostgreSQL schema.
+//! Scratch databases: a fresh SQLite file, or a fresh PostgreSQL schema.
 //!
 //! PostgreSQL tests run when `VERDICT_BADGES_TEST_POSTGRES` names a server
-//! (e.g. `postgres://postgres@127.0.0.1:5432/test`); each gets a schema of its
-//! own. Without the variable they are skipped, and say so on standard error.
-//! With it, an unreachable server fails the test.
+//! (e.g. `postgres://postgres@127.0.0.1:5432/test`) at build time; each gets a schema
+//! of its own. Without it they are compiled as `#[ignore]`d, so `cargo test` lists them
+//! as ignored with the reason. With it, an unreachable server fails the test.
 
 use sqlx::Connection;
 use sqlx::Executor;
@@ -24,25 +24,25 @@ pub enum TestBackend {
 pub struct Scratch {
     /// The database URL to connect to.
     pub url: String,
-    /// Keeps a temporary SQLite folder alive.
-    pub dir: Option<tempfile::TempDir>,
+    /// Keeps a temporary SQLite folder alive (removed when dropped).
+    _dir: Option<tempfile::TempDir>,
 }
 
-/// A fresh database on `backend`, or `None` (with a note naming `test`) when PostgreSQL is not configured.
-pub async fn scratch(backend: TestBackend, test: &str) -> Option<Scratch> {
+/// A fresh database on `backend`.
+pub async fn scratch(backend: TestBackend) -> Scratch {
     match backend {
         TestBackend::Sqlite => {
             let dir = tempfile::tempdir().expect("a temporary folder");
-            Some(Scratch {
+            Scratch {
                 url: format!("sqlite://{}/test.db", dir.path().display()),
-                dir: Some(dir),
-            })
+                _dir: Some(dir),
+            }
         }
         TestBackend::Postgres => {
-            let Some(base) = std::env::var(POSTGRES_ENV).ok().filter(|s| !s.is_empty()) else {
-                eprintln!("SKIPPED {test} on PostgreSQL: set {POSTGRES_ENV} to run it");
-                return None;
-            };
+            let base = std::env::var(POSTGRES_ENV)
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| panic!("set {POSTGRES_ENV} to run the PostgreSQL tests"));
             sqlx::any::install_default_drivers();
             let mut conn = sqlx::AnyConnection::connect(&base)
                 .await
@@ -53,10 +53,10 @@ pub async fn scratch(backend: TestBackend, test: &str) -> Option<Scratch> {
                 .expect("creating a scratch schema");
             let _ = conn.close().await;
             let sep = if base.contains('?') { '&' } else { '?' };
-            Some(Scratch {
+            Scratch {
                 url: format!("{base}{sep}options%5Bsearch_path%5D={schema}"),
-                dir: None,
-            })
+                _dir: None,
+            }
         }
     }
 }
