@@ -15,7 +15,7 @@ pub const DEFAULT_DAYS: u32 = 30;
 pub const TOP_REFERRERS: usize = 100;
 
 /// Totals over the window.
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Totals {
     /// Badge loads by readers.
     pub badge_impressions: u64,
@@ -28,9 +28,10 @@ pub struct Totals {
 }
 
 /// One UTC day's counts.
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Day {
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub date: String,
     /// Badge loads by readers.
     pub badge_impressions: u64,
@@ -41,7 +42,7 @@ pub struct Day {
 }
 
 /// Counts from one referrer host.
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Referrer {
     /// Host, `(direct)` or `(other)`.
     pub host: String,
@@ -52,13 +53,15 @@ pub struct Referrer {
 }
 
 /// A tool's stats over a window of days: the body of `GET /api/stats/{slug}`.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Stats {
     /// The tool.
     pub slug: String,
     /// First day, inclusive.
+    #[schema(format = Date)]
     pub from: String,
     /// Last day (today, UTC), inclusive.
+    #[schema(format = Date)]
     pub to: String,
     /// Sums over the window.
     pub totals: Totals,

@@ -89,7 +89,7 @@ impl<'de> Deserialize<'de> for Slug {
 }
 
 /// Ship or Skip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Call {
     /// The panel recommends the tool.
@@ -109,7 +109,9 @@ impl Call {
 }
 
 /// Votes on each side, for the panel or the community.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct Votes {
     /// Votes to ship.
     pub ship: u32,
@@ -132,40 +134,49 @@ impl Votes {
 }
 
 /// One panel member's review.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 pub struct Review {
     /// The reviewer's role on the panel, e.g. "Builder".
+    #[schema(min_length = 1, max_length = 32)]
     pub role: String,
     /// The reviewer's own call.
     pub verdict: Call,
     /// Score out of 100, when the reviewer gave one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(maximum = 100)]
     pub score: Option<u8>,
 }
 
-/// A validated verdict record.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+/// A validated verdict record. Unknown fields are rejected, not ignored.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 pub struct Verdict {
     /// The tool's slug.
+    #[schema(value_type = String, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length = 1, max_length = 120, example = "smolvlm-3b")]
     pub slug: Slug,
-    /// The tool's display name.
+    /// The tool's display name, any Unicode.
+    #[schema(min_length = 1, max_length = 120)]
     pub name: String,
     /// One line about the tool.
+    #[schema(max_length = 200)]
     pub tagline: String,
     /// The tool's category.
+    #[schema(max_length = 60)]
     pub category: String,
     /// The panel's published call.
     pub verdict: Call,
-    /// The expert panel's votes.
+    /// The expert panel's votes: 0–50 on each side.
     pub panel: Votes,
-    /// Readers' votes, when any were cast.
+    /// Readers' votes (0–1,000,000,000 on each side), when any were cast; absent or 0/0
+    /// reads "No community votes yet".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub community: Option<Votes>,
     /// Pricing line.
+    #[schema(max_length = 120)]
     pub pricing: String,
     /// Panel reviews, in order.
+    #[schema(max_items = 10)]
     pub reviews: Vec<Review>,
-    /// When the verdict was last updated.
+    /// When the verdict was last updated (RFC 3339).
     #[serde(serialize_with = "rfc3339")]
     pub updated_at: OffsetDateTime,
 }
@@ -176,7 +187,7 @@ fn rfc3339<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
 }
 
 /// One broken rule: which field, and what is wrong with it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// Path of the field, e.g. `reviews[1].score`.
     pub field: String,

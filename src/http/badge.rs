@@ -8,15 +8,45 @@ use super::client::{ClientIp, record_view};
 use super::errors::{BadgeReason, ErrorImage, HttpError};
 use super::extract::BadgeTarget;
 use super::headers;
+#[allow(unused_imports)] // named in the OpenAPI description
+use super::openapi::Binary;
 use crate::badge_cache::Rendered;
 use crate::counts::Kind;
 use crate::render::Format;
+#[allow(unused_imports)]
+use crate::render::{Style, Theme};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// The badge handler.
+#[utoipa::path(
+    get,
+    path = "/api/badge/{file}",
+    tag = "badges",
+    params(
+        ("file" = String, Path, description = "`SLUG` or `SLUG.svg` for SVG, `SLUG.png` for PNG", example = "smolvlm-3b.png"),
+        ("style" = Option<Style>, Query, description = "`card` (360×90, the default) or `compact` (20 px high)"),
+        ("theme" = Option<Theme>, Query, description = "Colours; `light` by default"),
+        ("scale" = Option<u8>, Query, minimum = 1, maximum = 4, description = "PNG only: device pixels per CSS pixel (default 2: a card is 720×180)"),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag of a copy the client holds: a match answers 304, and is counted"),
+    ),
+    responses(
+        (status = 200, description = "The badge, counted as one badge impression (unless the client is a bot, a prefetch or HEAD). \
+            When something is wrong — an unknown tool, a bad parameter — the image says what, with `X-Verdict-Error`, `Cache-Control: no-store`, and is not counted.",
+            headers(
+                ("ETag" = String, description = "Validator of this badge: strong for SVG, weak for PNG"),
+                ("Cache-Control" = String, description = "Counted badges must reach the service on every view"),
+                ("X-Verdict-Error" = String, description = "On an error image only: `unknown tool`, `invalid slug`, `bad style`, `bad theme`, `bad scale`, `query too long`, `unavailable`, `render failed`"),
+            ),
+            content(
+                (String = "image/svg+xml"),
+                (Binary = "image/png"),
+            )),
+        (status = 304, description = "The client's copy is current (`If-None-Match`); counted like a 200"),
+    ),
+)]
 pub async fn badge(
     State(state): State<AppState>,
     target: BadgeTarget,

@@ -14,6 +14,17 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// The click handler.
+#[utoipa::path(
+    get,
+    path = "/api/badge-click/{slug}",
+    tag = "badges",
+    params(("slug" = String, Path, description = "The tool's slug: lowercase letters and digits in words joined by single hyphens, 1–120 characters", example = "smolvlm-3b")),
+    responses(
+        (status = 302, description = "Counted as one click; `Location` is the review page, built only from `--review-url-template` and the slug",
+            headers(("Location" = String, description = "The tool's review page"))),
+        (status = 404, description = "No such tool (an HTML page)", content_type = "text/html"),
+    ),
+)]
 pub async fn click(
     State(state): State<AppState>,
     PageSlug(slug): PageSlug,

@@ -16,7 +16,7 @@ use askama::Template;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 use std::error::Error as StdError;
 use std::sync::Arc;
 
@@ -221,14 +221,25 @@ impl IntoResponse for HttpError {
     }
 }
 
+/// The body of every JSON error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What is wrong, for a person.
+    pub error: String,
+    /// For an invalid verdict record: every broken rule, by field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldError>>,
+}
+
 fn api(problem: Problem) -> Response {
     problem.log();
     let status = problem.status();
-    let body = match &problem {
-        Problem::Invalid(fields) => json!({ "error": problem.message(), "fields": fields }),
-        _ => json!({ "error": problem.message() }),
+    let error = problem.message();
+    let fields = match problem {
+        Problem::Invalid(fields) => Some(fields),
+        _ => None,
     };
-    let mut response = (status, Json(body)).into_response();
+    let mut response = (status, Json(ErrorBody { error, fields })).into_response();
     let h = response.headers_mut();
     if status == StatusCode::UNAUTHORIZED {
         h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -6,6 +6,7 @@ pub mod client;
 pub mod errors;
 pub mod extract;
 pub mod headers;
+pub mod openapi;
 pub mod ops;
 pub mod owners;
 pub mod pages;
@@ -51,6 +52,7 @@ mod routes {
     pub const HEALTHZ: &str = "/healthz";
     pub const READYZ: &str = "/readyz";
     pub const METRICS: &str = "/metrics";
+    pub const OPENAPI: &str = "/api/openapi.json";
 
     pub const ALL: &[&str] = &[
         LANDING,
@@ -68,6 +70,7 @@ mod routes {
         HEALTHZ,
         READYZ,
         METRICS,
+        OPENAPI,
     ];
 }
 
@@ -79,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route(VERDICTS, get(verdicts::list))
         .route(VERDICT, get(verdicts::one))
         .route(EMBED_CODE, get(pages::embed_code))
+        .route(OPENAPI, get(openapi::openapi_json))
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)

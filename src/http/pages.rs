@@ -1,5 +1,6 @@
 //! HTML pages and embed code.
 
+use super::errors::ErrorBody;
 use super::errors::{HttpError, OnSurface, Problem};
 use super::extract::{ApiSlug, PageSlug};
 use super::headers;
@@ -14,7 +15,7 @@ use serde::Serialize;
 use url::Url;
 
 /// Embed snippets for one tool: the body of `GET /api/embed-code/{slug}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EmbedCode {
     /// `<a><img></a>` badge linking through the click route.
     pub html_badge: String,
@@ -79,6 +80,18 @@ impl EmbedCode {
 }
 
 /// `GET /api/embed-code/{slug}`.
+#[utoipa::path(
+    get,
+    path = "/api/embed-code/{slug}",
+    tag = "badges",
+    params(("slug" = String, Path, description = "The tool's slug: lowercase letters and digits in words joined by single hyphens, 1–120 characters", example = "smolvlm-3b")),
+    responses(
+        (status = 200, description = "Snippets to paste, pointing at `--public-url`", body = EmbedCode),
+        (status = 400, description = "Not a valid slug", body = ErrorBody),
+        (status = 404, description = "No verdict for this slug", body = ErrorBody),
+        (status = 503, description = "The store is unavailable", body = ErrorBody),
+    ),
+)]
 pub async fn embed_code(
     State(state): State<AppState>,
     ApiSlug(slug): ApiSlug,
@@ -108,6 +121,12 @@ struct Index {
 }
 
 /// `GET /`: every tool with its badges and embed code.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "pages",
+    responses((status = 200, description = "Every tool with its badges and embed code", content_type = "text/html")),
+)]
 pub async fn landing(State(state): State<AppState>) -> Result<Response, HttpError> {
     let verdicts = state.catalog.all().await.on_page()?;
     let tools = verdicts
@@ -187,6 +206,16 @@ struct ToolPage {
 }
 
 /// `GET /tools/{slug}`: every badge variant of one tool and its ready-to-copy embed code.
+#[utoipa::path(
+    get,
+    path = "/tools/{slug}",
+    tag = "pages",
+    params(("slug" = String, Path, description = "The tool's slug: lowercase letters and digits in words joined by single hyphens, 1–120 characters", example = "smolvlm-3b")),
+    responses(
+        (status = 200, description = "Every badge variant of the tool and its embed code, ready to copy (views here are not counted)", content_type = "text/html"),
+        (status = 404, description = "No such tool", content_type = "text/html"),
+    ),
+)]
 pub async fn tool_page(
     State(state): State<AppState>,
     PageSlug(slug): PageSlug,

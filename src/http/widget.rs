@@ -114,6 +114,20 @@ pub fn widget_html(v: &Verdict, theme: Theme, click_url: &str) -> askama::Result
 }
 
 /// The widget handler.
+#[utoipa::path(
+    get,
+    path = "/embed/{slug}",
+    tag = "badges",
+    params(
+        ("slug" = String, Path, description = "The tool's slug: lowercase letters and digits in words joined by single hyphens, 1–120 characters", example = "smolvlm-3b"),
+        ("theme" = Option<Theme>, Query, description = "Colours of the widget"),
+    ),
+    responses(
+        (status = 200, description = "The 360×260 widget, counted as one widget impression; no script, no cookies, framable by any site", content_type = "text/html"),
+        (status = 400, description = "A bad parameter (a small framable page that names it)", content_type = "text/html"),
+        (status = 404, description = "No such tool (a small framable page)", content_type = "text/html"),
+    ),
+)]
 pub async fn widget(
     State(state): State<AppState>,
     WidgetTarget { slug, theme }: WidgetTarget,

@@ -37,7 +37,8 @@ pub use png::recompress as recompress_png;
 pub const RENDERER_VERSION: u32 = 1;
 
 /// The badge's layout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Style {
     /// 360×90 card with a verdict stamp, the tool name and the panel tally.
     #[default]
@@ -72,7 +73,8 @@ impl fmt::Display for Style {
 }
 
 /// The badge's colours.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Theme {
     /// Dark text on white.
     #[default]

@@ -16,6 +16,7 @@ async fn cors_only_on_public_json() {
         "/api/verdicts",
         "/api/verdicts/smolvlm-3b",
         "/api/embed-code/smolvlm-3b",
+        "/api/openapi.json",
     ] {
         let r = from(path).await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
@@ -94,4 +95,20 @@ async fn every_response_carries_the_safety_headers() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn the_api_describes_itself_as_the_repository_does() {
+    let app = spawn_app().await;
+    let r = app.get("/api/openapi.json").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "content-type"), "application/json");
+    let served: serde_json::Value = r.json().await.unwrap();
+    let committed: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/openapi.json"
+    )))
+    .unwrap();
+    assert_eq!(served, committed);
+    assert_eq!(served["openapi"], "3.1.0");
 }

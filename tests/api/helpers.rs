@@ -190,6 +190,14 @@ impl TestApp {
     }
 }
 
+/// A response header as text, empty when absent.
+pub fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
 /// Width and height from a PNG's header.
 /// The decoded pixels of a PNG.
 pub fn png_pixels(bytes: &[u8]) -> Vec<u8> {

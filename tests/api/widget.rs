@@ -6,13 +6,6 @@ use verdict_badges::auth;
 
 const SLUG: &str = "smolvlm-3b";
 
-fn header(r: &reqwest::Response, name: &str) -> String {
-    r.headers()
-        .get(name)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn the_widget_shows_the_verdict_and_counts_one_impression() {
     let app = spawn_app().await;

@@ -1,6 +1,7 @@
 //! The daily counts as CSV: `GET /api/stats/{slug}.csv` (bearer) and
 //! `GET /stats/{slug}/export.csv` (the owners' page, by cookie or bearer).
 
+use crate::http::errors::ErrorBody;
 use crate::http::errors::{HttpError, OnSurface};
 use crate::http::extract::{ApiSlug, OwnerCredential, Window};
 use crate::state::AppState;
@@ -55,6 +56,22 @@ pub async fn csv_response(
 }
 
 /// `GET /stats/{slug}/export.csv`: the CSV for the signed-in page (cookie) or a bearer.
+#[utoipa::path(
+    get,
+    path = "/stats/{slug}/export.csv",
+    tag = "stats",
+    params(
+        ("slug" = String, Path, description = "The tool's slug: lowercase letters and digits in words joined by single hyphens, 1–120 characters", example = "smolvlm-3b"),
+        ("days" = Option<u32>, Query, minimum = 1, maximum = 366, description = "How many UTC days back, today included (default 30)"),
+    ),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The daily counts as CSV, for the signed-in page (cookie) or a bearer", content_type = "text/csv"),
+        (status = 400, description = "A bad slug or `days`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Another tool's key", body = ErrorBody),
+    ),
+)]
 pub async fn page_csv(
     State(state): State<AppState>,
     ApiSlug(slug): ApiSlug,

@@ -86,6 +86,22 @@ async fn tool_name(state: &AppState, slug: &crate::verdict::Slug) -> Result<Stri
 }
 
 /// `GET /stats/{slug}`: the stats page, or the sign-in form.
+#[utoipa::path(
+    get,
+    path = "/stats/{slug}",
+    tag = "stats",
+    params(
+        ("slug" = String, Path, description = "The tool's slug: lowercase letters and digits in words joined by single hyphens, 1–120 characters", example = "smolvlm-3b"),
+        ("days" = Option<u32>, Query, minimum = 1, maximum = 366, description = "How many UTC days back, today included (default 30)"),
+    ),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The owners' page: totals, click-through, a daily chart and top referrers", content_type = "text/html"),
+        (status = 401, description = "The sign-in form", content_type = "text/html"),
+        (status = 403, description = "The sign-in form, saying the key is another tool's", content_type = "text/html"),
+        (status = 404, description = "No such tool", content_type = "text/html"),
+    ),
+)]
 pub async fn page(
     State(state): State<AppState>,
     PageSlug(slug): PageSlug,

@@ -171,6 +171,21 @@ fn refuse_cross_site(headers: &HeaderMap, state: &AppState, what: &str) -> Resul
 }
 
 /// `POST /stats/{slug}`: sign in with a stats key (form field `key`), then back to the page.
+#[utoipa::path(
+    post,
+    path = "/stats/{slug}",
+    tag = "stats",
+    params(("slug" = String, Path, description = "The tool's slug: lowercase letters and digits in words joined by single hyphens, 1–120 characters", example = "smolvlm-3b")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`key=vbk_…`: the tool's stats key (the admin token is refused here). At most 2 KiB; the post must come from this service's own page."),
+    responses(
+        (status = 303, description = "Signed in: back to the page, with an HttpOnly, SameSite=Strict cookie scoped to it",
+            headers(("Set-Cookie" = String, description = "`vb_stats_key`, 30 days"))),
+        (status = 401, description = "The key opens nothing: the form again, saying so", content_type = "text/html"),
+        (status = 403, description = "Another tool's key, the admin token, or a cross-site post", content_type = "text/html"),
+        (status = 413, description = "The form is too large", content_type = "text/html"),
+        (status = 415, description = "Not a form", content_type = "text/html"),
+    ),
+)]
 pub async fn sign_in(
     State(state): State<AppState>,
     PageSlug(slug): PageSlug,
@@ -226,6 +241,16 @@ pub async fn sign_in(
 }
 
 /// `POST /stats/{slug}/sign-out`: forget the key, then back to the sign-in form.
+#[utoipa::path(
+    post,
+    path = "/stats/{slug}/sign-out",
+    tag = "stats",
+    params(("slug" = String, Path, description = "The tool's slug: lowercase letters and digits in words joined by single hyphens, 1–120 characters", example = "smolvlm-3b")),
+    responses(
+        (status = 303, description = "Signed out: the cookie is cleared", headers(("Set-Cookie" = String, description = "`vb_stats_key`, expired"))),
+        (status = 403, description = "A cross-site post", content_type = "text/html"),
+    ),
+)]
 pub async fn sign_out(
     State(state): State<AppState>,
     PageSlug(slug): PageSlug,
