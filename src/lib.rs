@@ -13,7 +13,7 @@
 //! ```
 //!
 //! - [`config`]: every setting, read once from flags and `VERDICT_BADGES_*` variables.
-//! - [`verdict`]: the verdict record and its validation.
+//! - [`verdict`]: the verdict record and its validation; [`counts`]: what is counted, as types.
 //! - [`store`]: the database (SQLite or PostgreSQL through one SQL dialect).
 //! - [`catalog`]: verdicts by slug, cached in front of the store (or the [`origin`]).
 //! - [`render`]: badge SVG and PNG rendering; [`badge_cache`]: finished badges in memory.
@@ -21,10 +21,13 @@
 //! - [`stats`]: counts read back as the contract's JSON.
 //! - [`chart`]: the owners' daily chart, laid out on the server for an inline SVG.
 //! - [`auth`]: admin token and per-tool stats keys.
-//! - [`http`]: the router, handlers and error responses.
+//! - [`http`]: the router, extractors, handlers and the one error type; [`state`]: what
+//!   every handler receives.
 //! - [`app`]: wiring it all together; [`app::Application`] runs the server.
 //! - [`server`]: the accept loop, with header timeouts and a connection cap.
 //! - [`cli`]: the `verdict-badges` command line.
+
+#![warn(missing_docs)]
 
 pub mod app;
 pub mod auth;
