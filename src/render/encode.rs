@@ -168,40 +168,63 @@ fn settings(effort: Effort, indexed: bool) -> (png::DeflateCompression, png::Fil
 const SLOTS: usize = 1024;
 
 /// Up to 256 distinct colours in the order first seen, with an open-addressed table
-/// (linear probing) from each colour to its index.
-struct ColorTable {
-    /// Each slot's colour, as one word.
+/// (linear probing) from each colour to its index, and the last pixel's colour: most
+/// pixels repeat it (on a card, one pixel in 18 differs from the one before).
+struct ColorTable<F> {
+    /// Each slot's pixel, as one word. Pixels are keyed as they are read (premultiplied,
+    /// for a pixmap): demultiplying maps distinct pixels to distinct colours, so the
+    /// palette has no duplicates.
     keys: [u32; SLOTS],
     /// Each slot's index plus one; zero marks an empty slot.
     slots: [u16; SLOTS],
+    /// The colours as the palette stores them.
     colors: Vec<[u8; 4]>,
+    /// Turns a pixel into the straight-alpha colour the palette stores.
+    straight: F,
+    /// The last pixel looked up, and its index.
+    last: u32,
+    last_index: u8,
 }
 
-impl ColorTable {
-    fn new() -> ColorTable {
+impl<F: Fn([u8; 4]) -> [u8; 4]> ColorTable<F> {
+    /// An empty table whose first lookup is `first`'s.
+    fn new(straight: F, first: u32) -> ColorTable<F> {
         ColorTable {
             keys: [0; SLOTS],
             slots: [0; SLOTS],
             colors: Vec::with_capacity(256),
+            straight,
+            // Differs from `first`, so that it is looked up.
+            last: first ^ 1,
+            last_index: 0,
         }
     }
 
-    /// The index of `color`, added if new; `None` if it would be the 257th.
-    fn index(&mut self, color: [u8; 4]) -> Option<u8> {
-        let key = u32::from_ne_bytes(color);
+    /// The index of the pixel `raw`, its colour added if new; `None` if that would be
+    /// the 257th.
+    #[inline]
+    fn index(&mut self, raw: u32) -> Option<u8> {
+        if raw != self.last {
+            self.last_index = self.lookup(raw)?;
+            self.last = raw;
+        }
+        Some(self.last_index)
+    }
+
+    fn lookup(&mut self, raw: u32) -> Option<u8> {
         // Fibonacci hashing: the top bits of the product spread nearby colours apart.
-        let mut slot = (key.wrapping_mul(0x9E37_79B1) >> (32 - SLOTS.trailing_zeros())) as usize;
+        let mut slot = (raw.wrapping_mul(0x9E37_79B1) >> (32 - SLOTS.trailing_zeros())) as usize;
         loop {
             match self.slots[slot] {
                 0 => {
                     let index = u8::try_from(self.colors.len()).ok()?;
-                    self.colors.push(color);
-                    self.keys[slot] = key;
+                    self.colors.push((self.straight)(raw.to_ne_bytes()));
+                    self.keys[slot] = raw;
                     self.slots[slot] = self.colors.len() as u16;
                     return Some(index);
                 }
                 // At most 256 colours, so every index fits a byte.
-                filled if self.keys[slot] == key => return Some((filled - 1) as u8),
+                filled if self.keys[slot] == raw => return Some((filled - 1) as u8),
                 _ => slot = (slot + 1) % SLOTS,
             }
         }
@@ -223,23 +246,28 @@ impl Palette {
     /// the straight-alpha RGBA the palette stores, or `None` if they make more than 256
     /// colours.
     ///
-    /// Neighbouring pixels are mostly the same colour (on a card, one pixel in 18
-    /// differs from the one before it), so a repeat costs a comparison and only a change
-    /// is converted and looked up.
+    /// Pixels are read four at a time: where all four repeat the last one, as in the
+    /// flat fills that make most of a badge, they cost one comparison.
     fn of(pixels: &[u8], straight: impl Fn([u8; 4]) -> [u8; 4]) -> Option<Palette> {
-        let mut table = ColorTable::new();
+        let word = |px: &[u8]| u32::from_ne_bytes([px[0], px[1], px[2], px[3]]);
+        let mut table = ColorTable::new(straight, pixels.get(..4).map_or(0, word));
         let mut indices = vec![0; pixels.len() / 4];
-        let mut last: Option<([u8; 4], u8)> = None;
-        for (index, px) in indices.iter_mut().zip(pixels.chunks_exact(4)) {
-            let raw = [px[0], px[1], px[2], px[3]];
-            *index = match last {
-                Some((seen, index)) if seen == raw => index,
-                _ => {
-                    let index = table.index(straight(raw))?;
-                    last = Some((raw, index));
-                    index
+        let mut blocks = pixels.chunks_exact(16);
+        let mut outs = indices.chunks_exact_mut(4);
+        for (out, block) in (&mut outs).zip(&mut blocks) {
+            let four = u128::from_ne_bytes(block.try_into().expect("16 bytes"));
+            let four_last = u128::from(table.last) * 0x0000_0001_0000_0001_0000_0001_0000_0001;
+            if four == four_last {
+                out.fill(table.last_index);
+            } else {
+                for (index, px) in out.iter_mut().zip(block.chunks_exact(4)) {
+                    *index = table.index(word(px))?;
                 }
-            };
+            }
+        }
+        let rest = blocks.remainder().chunks_exact(4);
+        for (index, px) in outs.into_remainder().iter_mut().zip(rest) {
+            *index = table.index(word(px))?;
         }
         Some(Palette::translucent_first(table.colors, indices))
     }
@@ -323,8 +351,10 @@ fn pack(indices: Vec<u8>, width: usize, bits: u8) -> Vec<u8> {
 fn demultiply(pixmap: &tiny_skia::Pixmap) -> Vec<u8> {
     let mut rgba = pixmap.data().to_vec();
     for px in rgba.chunks_exact_mut(4) {
-        let straight = demultiplied([px[0], px[1], px[2], px[3]]);
-        px.copy_from_slice(&straight);
+        if px[3] != 255 {
+            let straight = demultiplied([px[0], px[1], px[2], px[3]]);
+            px.copy_from_slice(&straight);
+        }
     }
     rgba
 }
@@ -445,6 +475,26 @@ mod tests {
                 assert_eq!(trns, translucent, "tRNS holds only the translucent colours");
                 let again = recompress(&bytes).expect("re-encodes");
                 assert_eq!(decode(&again).0, straight, "{n} colours, width {width}");
+            }
+        }
+    }
+
+    #[test]
+    fn runs_that_start_and_end_inside_a_block_of_four_keep_their_colours() {
+        for n in [3, 20] {
+            let palette = colors(n);
+            for run in [1, 2, 3, 4, 5, 8, 17, 1000] {
+                for width in [3, 16, 29] {
+                    let image = pixmap(width, 7, |i| palette[i / run % n]);
+                    let bytes = encode(&image).expect("encodes");
+                    let (pixels, color, ..) = decode(&bytes);
+                    assert_eq!(color, png::ColorType::Indexed);
+                    assert_eq!(
+                        pixels,
+                        demultiply(&image),
+                        "{n} colours, runs of {run}, width {width}"
+                    );
+                }
             }
         }
     }

@@ -615,30 +615,32 @@ fn an_image_of_more_than_256_colours_stays_rgba_and_lossless() {
 #[ignore]
 fn png_bytes_table() {
     let r = Renderer::new();
-    let v = sample("smolvlm-3b");
-    println!("| badge | scale | RGBA cold | RGBA warm | palette cold | palette warm | colours |");
+    println!("| badge | scale | colours | RGBA cold | RGBA warm | palette cold | palette warm |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for variant in VARIANTS {
-        for scale in png::SCALES {
-            let rgba = encode::rgba_only(|| {
+    for slug in ["smolvlm-3b", "example-prompt-wrapper"] {
+        let v = sample(slug);
+        for variant in VARIANTS {
+            for scale in png::SCALES {
+                let rgba = encode::rgba_only(|| {
+                    let cold = draw_png(&r, &v, false, variant, scale);
+                    let warm = super::recompress_png(&cold).expect("re-encodes");
+                    (cold, warm)
+                });
                 let cold = draw_png(&r, &v, false, variant, scale);
                 let warm = super::recompress_png(&cold).expect("re-encodes");
-                (cold, warm)
-            });
-            let cold = draw_png(&r, &v, false, variant, scale);
-            let warm = super::recompress_png(&cold).expect("re-encodes");
-            let pixels = png_pixels(&cold);
-            let colours: std::collections::HashSet<&[u8]> = pixels.chunks_exact(4).collect();
-            println!(
-                "| {} {} | {scale} | {} | {} | {} | {} | {} |",
-                variant.style,
-                variant.theme,
-                rgba.0.len(),
-                rgba.1.len(),
-                cold.len(),
-                warm.len(),
-                colours.len()
-            );
+                let pixels = png_pixels(&cold);
+                let colours: std::collections::HashSet<&[u8]> = pixels.chunks_exact(4).collect();
+                println!(
+                    "| {slug} {} {} | {scale} | {} | {} | {} | {} | {} |",
+                    variant.style,
+                    variant.theme,
+                    colours.len(),
+                    rgba.0.len(),
+                    rgba.1.len(),
+                    cold.len(),
+                    warm.len(),
+                );
+            }
         }
     }
 }
