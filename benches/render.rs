@@ -11,7 +11,7 @@
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use verdict_badges::render::{Renderer, Style, Theme, Variant};
+use verdict_badges::render::{Renderer, Style, Theme, Variant, recompress_png};
 use verdict_badges::verdict::{Verdict, demo_verdicts};
 
 fn sample() -> Verdict {
@@ -89,6 +89,11 @@ fn png(c: &mut Criterion) {
     ] {
         c.bench_function(name, |b| b.iter(|| r.png(black_box(&text_svg), scale)));
     }
+    // The thorough re-encoding a hot badge gets in the background, off the request path.
+    let cold = r.badge_png(&v, CARD, 2).expect("renders");
+    c.bench_function("png_card_scale2_reencode", |b| {
+        b.iter(|| recompress_png(black_box(&cold)))
+    });
 }
 
 criterion_group!(benches, svg, png);

@@ -6,7 +6,9 @@
 //!
 //! A PNG is first encoded fast, so a cold badge answers quickly. When it is asked for
 //! again it has proved to be hot, and one background task at a time re-encodes it
-//! thoroughly (about half the bytes, the same pixels); later responses send that.
+//! thoroughly (a quarter fewer bytes, the same pixels: a scale-2 card goes from 8.9 KB to
+//! 6.8 KB); later responses send that. Its weak ETag names the pixels, so it stays the
+//! same across the swap and a client holding either body revalidates.
 
 use crate::catalog::Entry;
 use crate::metrics::{Metrics, NameLabel};

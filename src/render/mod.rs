@@ -10,6 +10,7 @@ mod cache;
 mod card;
 mod compact;
 mod content;
+mod encode;
 mod escape;
 mod font;
 mod measure;
@@ -31,7 +32,7 @@ use svg::{SvgDoc, TextMode};
 
 pub use card::{HEIGHT as CARD_HEIGHT, WIDTH as CARD_WIDTH};
 pub use compact::HEIGHT as COMPACT_HEIGHT;
-pub use png::recompress as recompress_png;
+pub use encode::recompress as recompress_png;
 
 /// Version of the drawing code; bump whenever output changes, as it goes into ETags.
 pub const RENDERER_VERSION: u32 = 1;

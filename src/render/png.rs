@@ -152,7 +152,7 @@ pub(crate) fn rasterize(
             fill_run(&mut pixmap, run, transform.pre_translate(run.x, run.y));
         }
     }
-    encode(&pixmap)
+    super::encode::encode(&pixmap)
 }
 
 /// Fills one run's cached glyph outlines, the way resvg fills a path: anti-aliased,
@@ -177,84 +177,4 @@ fn rgb(hex: &str) -> [u8; 3] {
             .unwrap_or(0)
     };
     [channel(1), channel(3), channel(5)]
-}
-
-/// Encodes a pixmap as an 8-bit RGBA PNG.
-///
-/// The png crate's `Fast` level (fdeflate, tuned for PNG) is about 30 times quicker
-/// than the default `Balanced`. With it, the Paeth filter makes a card at scale 2 about
-/// 26 KB in ~0.2 ms, where `Up` is a little quicker but 40 KB and adaptive filtering
-/// twice as slow for 25 KB.
-fn encode(pixmap: &tiny_skia::Pixmap) -> Result<Vec<u8>, RenderError> {
-    let rgba = demultiply(pixmap);
-    let format = (png::ColorType::Rgba, png::BitDepth::Eight);
-    let size = (pixmap.width(), pixmap.height());
-    let settings = (png::Compression::Fast, png::Filter::Paeth);
-    write_png(&rgba, size, format, settings, rgba.len() / 8)
-}
-
-/// Writes `pixels` as one PNG image, with room for `expected` bytes reserved up front.
-fn write_png(
-    pixels: &[u8],
-    (width, height): (u32, u32),
-    (color, depth): (png::ColorType, png::BitDepth),
-    (compression, filter): (png::Compression, png::Filter),
-    expected: usize,
-) -> Result<Vec<u8>, RenderError> {
-    let mut out = Vec::with_capacity(expected);
-    let mut encoder = png::Encoder::new(&mut out, width, height);
-    encoder.set_color(color);
-    encoder.set_depth(depth);
-    encoder.set_compression(compression);
-    encoder.set_filter(filter);
-    let mut writer = encoder.write_header()?;
-    writer.write_image_data(pixels)?;
-    writer.finish()?;
-    Ok(out)
-}
-
-/// Re-encodes a PNG made by [`encode`] with the slow, thorough settings: the same
-/// pixels in fewer bytes.
-///
-/// A badge is rendered once and then served many times, so the render cache swaps the
-/// fast first encoding for this one off the request path: every later response is
-/// smaller, and the cold-render time is unchanged.
-pub fn recompress(png_bytes: &[u8]) -> Result<Vec<u8>, RenderError> {
-    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
-    decoder.set_transformations(png::Transformations::IDENTITY);
-    let mut reader = decoder.read_info().map_err(RenderError::Decode)?;
-    let size = reader.output_buffer_size().ok_or(RenderError::Size {
-        width: f32::INFINITY,
-        height: f32::INFINITY,
-    })?;
-    let mut pixels = vec![0; size];
-    let frame = reader
-        .next_frame(&mut pixels)
-        .map_err(RenderError::Decode)?;
-    pixels.truncate(frame.buffer_size());
-    write_png(
-        &pixels,
-        (frame.width, frame.height),
-        (frame.color_type, frame.bit_depth),
-        (png::Compression::High, png::Filter::Adaptive),
-        png_bytes.len(),
-    )
-}
-
-/// The pixmap's pixels with straight alpha, as PNG stores them (tiny-skia keeps them
-/// premultiplied).
-fn demultiply(pixmap: &tiny_skia::Pixmap) -> Vec<u8> {
-    let mut rgba = pixmap.data().to_vec();
-    for px in rgba.chunks_exact_mut(4) {
-        // Almost every pixel of a badge is opaque, and those are already straight.
-        let alpha = px[3];
-        if alpha != 255 && alpha != 0 {
-            let c = tiny_skia::PremultipliedColorU8::from_rgba(px[0], px[1], px[2], alpha)
-                .map(|c| c.demultiply());
-            if let Some(c) = c {
-                px.copy_from_slice(&[c.red(), c.green(), c.blue(), c.alpha()]);
-            }
-        }
-    }
-    rgba
 }

@@ -39,14 +39,23 @@ fn named(name: &str) -> Verdict {
     }
 }
 
-/// The decoded pixels of a PNG.
+/// The decoded pixels of a PNG, as 8-bit RGBA whatever its colour type.
 fn png_pixels(bytes: &[u8]) -> Vec<u8> {
-    let mut reader = ::png::Decoder::new(Cursor::new(bytes))
+    let mut decoder = ::png::Decoder::new(Cursor::new(bytes));
+    decoder.set_transformations(::png::Transformations::EXPAND | ::png::Transformations::ALPHA);
+    let mut reader = decoder.read_info().expect("a valid PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let frame = reader.next_frame(&mut buf).expect("frame");
+    buf.truncate(frame.buffer_size());
+    buf
+}
+
+/// The colour type a PNG declares.
+fn png_color(bytes: &[u8]) -> ::png::ColorType {
+    let reader = ::png::Decoder::new(Cursor::new(bytes))
         .read_info()
         .expect("a valid PNG");
-    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
-    reader.next_frame(&mut buf).expect("frame");
-    buf
+    reader.info().color_type
 }
 
 fn png_size(bytes: &[u8]) -> (u32, u32) {
@@ -498,30 +507,140 @@ fn write_example_badges() {
     }
 }
 
+/// A badge PNG as the service draws it: the verdict badge or the error badge.
+fn draw_png(r: &Renderer, v: &Verdict, error: bool, variant: Variant, scale: u8) -> Vec<u8> {
+    if error {
+        r.error_png("unknown tool", variant, scale)
+    } else {
+        r.badge_png(v, variant, scale)
+    }
+    .expect("renders")
+}
+
 #[test]
-fn recompressed_png_has_the_same_pixels_in_fewer_bytes() {
+fn badge_pngs_are_exact_palette_images_of_the_rgba_render() {
     let r = Renderer::new();
-    let v = sample("smolvlm-3b");
-    for variant in VARIANTS {
-        let fast = r.badge_png(&v, variant, 2).expect("renders");
-        let small = super::recompress_png(&fast).expect("re-encodes");
-        assert!(
-            small.len() < fast.len(),
-            "{variant:?}: {} >= {}",
-            small.len(),
-            fast.len()
-        );
-        assert!(
-            png_pixels(&small) == png_pixels(&fast),
-            "{variant:?}: pixels changed"
-        );
+    for slug in ["smolvlm-3b", "example-prompt-wrapper"] {
+        let v = sample(slug);
+        for variant in VARIANTS {
+            for scale in png::SCALES {
+                for error in [false, true] {
+                    let case = format!("{slug} {variant:?} @{scale} error: {error}");
+                    let rgba = encode::rgba_only(|| draw_png(&r, &v, error, variant, scale));
+                    assert_eq!(png_color(&rgba), ::png::ColorType::Rgba, "{case}");
+                    let pixels = png_pixels(&rgba);
+                    let cold = draw_png(&r, &v, error, variant, scale);
+                    assert_eq!(png_color(&cold), ::png::ColorType::Indexed, "{case}");
+                    assert!(png_pixels(&cold) == pixels, "{case}: cold pixels differ");
+                    assert!(cold.len() < rgba.len(), "{case}");
+                    let warm = super::recompress_png(&cold).expect("re-encodes");
+                    assert_eq!(png_color(&warm), ::png::ColorType::Indexed, "{case}");
+                    assert!(png_pixels(&warm) == pixels, "{case}: warm pixels differ");
+                    assert!(warm.len() < cold.len(), "{case}");
+                }
+            }
+        }
+    }
+}
+
+/// The sample card (26,132 B cold and 14,061 B re-encoded as RGBA) in both themes. The
+/// byte counts are deterministic for a given build; a longer name makes more edges and
+/// more bytes (BENCHMARKS.md, "PNG bytes").
+#[test]
+fn a_scale_2_card_is_at_most_10_000_bytes_cold_and_7_500_re_encoded() {
+    let r = Renderer::new();
+    for theme in [Theme::Light, Theme::Dark] {
+        let variant = Variant {
+            style: Style::Card,
+            theme,
+        };
+        let cold = r
+            .badge_png(&sample("smolvlm-3b"), variant, 2)
+            .expect("renders");
+        let warm = super::recompress_png(&cold).expect("re-encodes");
+        assert!(cold.len() <= 10_000, "{theme}: {} B cold", cold.len());
+        assert!(warm.len() <= 7_500, "{theme}: {} B warm", warm.len());
     }
 }
 
 #[test]
-fn recompress_refuses_what_is_not_a_png() {
-    assert!(matches!(
-        super::recompress_png(b"<svg/>"),
-        Err(RenderError::Decode(_))
-    ));
+fn an_image_of_more_than_256_colours_stays_rgba_and_lossless() {
+    let r = Renderer::new();
+    // A gradient under a translucent one: thousands of colours, some translucent.
+    let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" width="300" height="40">
+        <defs>
+          <linearGradient id="a"><stop offset="0" stop-color="#f00"/><stop offset="1" stop-color="#00f"/></linearGradient>
+          <linearGradient id="b" x2="0" y2="1"><stop offset="0" stop-color="#0f0" stop-opacity="0"/><stop offset="1" stop-color="#ff0" stop-opacity=".8"/></linearGradient>
+        </defs>
+        <rect width="300" height="30" fill="url(#a)"/>
+        <rect y="10" width="300" height="30" fill="url(#b)"/>
+      </svg>"##;
+    let tree = usvg::Tree::from_str(svg, &r.opts).expect("parses");
+    for scale in [1, 2] {
+        // The reference: resvg's own render of the SVG, demultiplied.
+        let factor = f32::from(scale);
+        let mut pixmap =
+            tiny_skia::Pixmap::new(300 * u32::from(scale), 40 * u32::from(scale)).expect("size");
+        let at = tiny_skia::Transform::from_scale(factor, factor);
+        resvg::render(&tree, at, &mut pixmap.as_mut());
+        let expected: Vec<u8> = pixmap
+            .pixels()
+            .iter()
+            .flat_map(|p| {
+                let c = p.demultiply();
+                [c.red(), c.green(), c.blue(), c.alpha()]
+            })
+            .collect();
+        let distinct: std::collections::HashSet<&[u8]> = expected.chunks_exact(4).collect();
+        assert!(distinct.len() > 256, "{} colours", distinct.len());
+        let cold = r.png(svg, scale).expect("renders");
+        assert_eq!(png_color(&cold), ::png::ColorType::Rgba);
+        assert!(
+            png_pixels(&cold) == expected,
+            "@{scale}: cold pixels differ"
+        );
+        let warm = super::recompress_png(&cold).expect("re-encodes");
+        assert_eq!(png_color(&warm), ::png::ColorType::Rgba);
+        assert!(
+            png_pixels(&warm) == expected,
+            "@{scale}: warm pixels differ"
+        );
+    }
+}
+
+/// Prints the bytes of every badge PNG, RGBA (as before palettes) and palette, first
+/// encoded and re-encoded. Run with
+/// `cargo test --release --lib png_bytes_table -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn png_bytes_table() {
+    let r = Renderer::new();
+    println!("| badge | scale | colours | RGBA cold | RGBA warm | palette cold | palette warm |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for slug in ["smolvlm-3b", "example-prompt-wrapper"] {
+        let v = sample(slug);
+        for variant in VARIANTS {
+            for scale in png::SCALES {
+                let rgba = encode::rgba_only(|| {
+                    let cold = draw_png(&r, &v, false, variant, scale);
+                    let warm = super::recompress_png(&cold).expect("re-encodes");
+                    (cold, warm)
+                });
+                let cold = draw_png(&r, &v, false, variant, scale);
+                let warm = super::recompress_png(&cold).expect("re-encodes");
+                let pixels = png_pixels(&cold);
+                let colours: std::collections::HashSet<&[u8]> = pixels.chunks_exact(4).collect();
+                println!(
+                    "| {slug} {} {} | {scale} | {} | {} | {} | {} | {} |",
+                    variant.style,
+                    variant.theme,
+                    colours.len(),
+                    rgba.0.len(),
+                    rgba.1.len(),
+                    cold.len(),
+                    warm.len(),
+                );
+            }
+        }
+    }
 }

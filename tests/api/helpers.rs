@@ -201,9 +201,10 @@ pub fn header(r: &reqwest::Response, name: &str) -> String {
 /// Width and height from a PNG's header.
 /// The decoded pixels of a PNG.
 pub fn png_pixels(bytes: &[u8]) -> Vec<u8> {
-    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
-        .read_info()
-        .expect("a valid PNG");
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    // As RGBA, so that two encodings of the same pixels (palette or not) compare equal.
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::ALPHA);
+    let mut reader = decoder.read_info().expect("a valid PNG");
     let mut buf = vec![0; reader.output_buffer_size().expect("size")];
     reader.next_frame(&mut buf).expect("frame");
     buf
