@@ -198,8 +198,7 @@ pub fn header(r: &reqwest::Response, name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Width and height from a PNG's header.
-/// The decoded pixels of a PNG.
+/// The decoded pixels of a PNG, as RGBA.
 pub fn png_pixels(bytes: &[u8]) -> Vec<u8> {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     // As RGBA, so that two encodings of the same pixels (palette or not) compare equal.
@@ -210,6 +209,7 @@ pub fn png_pixels(bytes: &[u8]) -> Vec<u8> {
     buf
 }
 
+/// Width and height from a PNG's header.
 pub fn png_size(bytes: &[u8]) -> (u32, u32) {
     let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     let reader = decoder.read_info().expect("a valid PNG");
