@@ -24,7 +24,7 @@
 //! - [`http`]: the router, handlers and error responses.
 //! - [`app`]: wiring it all together; [`app::Application`] runs the server.
 //! - [`server`]: the accept loop, with header timeouts and a connection cap.
-//! - [`cli`]: the `verdict-badges` command line.
+//! - [`cli`]: the `verdict-badges` command line; [`malloc`]: allocator settings for the server.
 
 pub mod app;
 pub mod auth;
@@ -35,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub mod counts;
 pub mod http;
+pub mod malloc;
 pub mod metrics;
 pub mod origin;
 pub mod render;
