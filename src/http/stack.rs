@@ -148,8 +148,11 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         let route = self.counters.route_of(&request);
         let state = match bounded(request) {
-            Err(refused) => State::Done {
-                response: Some(refused),
+            Err(TooLarge) => State::Done {
+                response: Some(
+                    HttpError::Api(Problem::TooLarge("the request body is too large"))
+                        .into_response(),
+                ),
             },
             Ok(request) => match catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
                 Ok(future) => State::Running { future },
@@ -167,8 +170,11 @@ where
     }
 }
 
-/// The request with its body bounded by [`MAX_BODY_BYTES`], or the 413 that refuses it.
-fn bounded(request: Request) -> Result<Request, Response> {
+/// A body declared larger than [`MAX_BODY_BYTES`].
+struct TooLarge;
+
+/// The request with its body bounded by [`MAX_BODY_BYTES`], or why it is refused.
+fn bounded(request: Request) -> Result<Request, TooLarge> {
     // Most requests (every badge) have no body: nothing to bound, nothing to allocate.
     if request.body().is_end_stream() {
         return Ok(request);
@@ -179,9 +185,7 @@ fn bounded(request: Request) -> Result<Request, Response> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return Err(
-            HttpError::Api(Problem::TooLarge("the request body is too large")).into_response(),
-        );
+        return Err(TooLarge);
     }
     // A body without a declared length (or lying about it) fails once it passes the
     // limit; the extractors answer that with 413.
@@ -259,5 +263,104 @@ where
         add_safety_headers(response.headers_mut());
         this.counters.count(*this.route, response.status());
         Poll::Ready(Ok(response))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::routing::{get, post};
+    use tower::ServiceExt;
+
+    const ROUTES: &[&str] = &["/ok", "/panics", "/echo", "/own-headers"];
+
+    fn app(family: &Family<RequestLabels, Counter>) -> Router {
+        Router::new()
+            .route("/ok", get(|| async { "ok" }))
+            .route(
+                "/panics",
+                get(|| async {
+                    let n: u8 = "not a number".parse().expect("a handler bug");
+                    n.to_string()
+                }),
+            )
+            .route("/echo", post(|body: String| async move { body }))
+            .route(
+                "/own-headers",
+                get(|| async { ([(header::REFERRER_POLICY, "no-referrer")], "x") }),
+            )
+            .layer(GuardLayer::new(Arc::new(RequestCounters::new(
+                family.clone(),
+                ROUTES,
+            ))))
+    }
+
+    fn count(family: &Family<RequestLabels, Counter>, route: &'static str, status: u16) -> u64 {
+        family.get_or_create(&RequestLabels { route, status }).get()
+    }
+
+    async fn send(app: &Router, request: axum::http::Request<Body>) -> Response {
+        app.clone().oneshot(request).await.expect("infallible")
+    }
+
+    fn get_request(path: &str) -> axum::http::Request<Body> {
+        axum::http::Request::get(path).body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_answer_gets_the_safety_headers_and_is_counted() {
+        let family = Family::default();
+        let app = app(&family);
+        let ok = send(&app, get_request("/ok")).await;
+        assert_eq!(ok.status(), 200);
+        assert_eq!(ok.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(
+            ok.headers()[header::REFERRER_POLICY],
+            "strict-origin-when-cross-origin"
+        );
+        send(&app, get_request("/ok")).await;
+        let own = send(&app, get_request("/own-headers")).await;
+        assert_eq!(own.headers()[header::REFERRER_POLICY], "no-referrer");
+        let missing = send(&app, get_request("/nowhere")).await;
+        assert_eq!(missing.status(), 404);
+        assert_eq!(missing.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(count(&family, "/ok", 200), 2);
+        assert_eq!(count(&family, "/own-headers", 200), 1);
+        assert_eq!(count(&family, "unmatched", 404), 1);
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_counted_500() {
+        let family = Family::default();
+        let app = app(&family);
+        let r = send(&app, get_request("/panics")).await;
+        assert_eq!(r.status(), 500);
+        assert_eq!(r.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(count(&family, "/panics", 500), 1);
+        // The service goes on answering.
+        assert_eq!(send(&app, get_request("/ok")).await.status(), 200);
+    }
+
+    #[tokio::test]
+    async fn bodies_are_bounded() {
+        let family = Family::default();
+        let app = app(&family);
+        let post = |body: Vec<u8>, declared: Option<usize>| {
+            let mut request = axum::http::Request::post("/echo");
+            if let Some(n) = declared {
+                request = request.header(header::CONTENT_LENGTH, n);
+            }
+            request.body(Body::from(body)).unwrap()
+        };
+        let small = send(&app, post(b"hello".to_vec(), Some(5))).await;
+        assert_eq!(small.status(), 200);
+        // Declared too large: refused before the route reads anything.
+        let declared = send(&app, post(vec![b'x'; 10], Some(MAX_BODY_BYTES + 1))).await;
+        assert_eq!(declared.status(), 413);
+        // Not declared, and larger than the limit once read.
+        let streamed = send(&app, post(vec![b'x'; MAX_BODY_BYTES + 1], None)).await;
+        assert_eq!(streamed.status(), 413);
+        assert_eq!(count(&family, "/echo", 413), 2);
     }
 }
