@@ -75,8 +75,8 @@ impl quick_cache::Weighter<Key, Rendered> for Weigh {
 /// The render cache in front of the [`Renderer`].
 pub struct BadgeCache {
     renderer: Arc<Renderer>,
-    /// quick_cache rather than moka: a hit is one foldhash and a shard's read lock, about a
-    /// quarter of moka's cost (which records every read for its eviction policy), with a
+    /// quick_cache rather than moka: a hit is one foldhash and a shard's read lock, under a
+    /// third of moka's cost (which records every read for its eviction policy), with a
     /// scan-resistant policy (S3-FIFO) and less bookkeeping per entry.
     cache: Arc<quick_cache::sync::Cache<Key, Rendered, Weigh>>,
     metrics: Arc<Metrics>,

@@ -20,6 +20,7 @@ use axum::http::Method;
 use axum::routing::{get, post, put};
 use std::sync::Arc;
 use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
 
 pub use stack::{MAX_BODY_BYTES, REQUEST_TIMEOUT};
 
@@ -73,7 +74,7 @@ pub fn router(state: AppState) -> Router {
                 .allow_origin(Any)
                 .allow_methods([Method::GET]),
         );
-    Router::new()
+    let router = Router::new()
         .merge(public_json)
         .route(LANDING, get(pages::landing))
         .route(BADGE, get(badge::badge))
@@ -93,8 +94,16 @@ pub fn router(state: AppState) -> Router {
         // boxes every route once more, and a badge request would pay for each box.
         .layer(stack::GuardLayer::new(Arc::new(
             stack::RequestCounters::new(state.metrics.requests.clone(), routes::ALL),
-        )))
-        .with_state(state)
+        )));
+    // The trace layer costs ~2,100 instructions a request even when the log filter drops
+    // its span and events (BENCHMARKS.md), so it is there only when its output is wanted
+    // (`VERDICT_BADGES_LOG=tower_http=debug`).
+    let router = if tracing::enabled!(target: "tower_http::trace", tracing::Level::DEBUG) {
+        router.layer(TraceLayer::new_for_http())
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 async fn not_found() -> errors::HttpError {
