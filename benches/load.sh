@@ -1,26 +1,36 @@
 #!/usr/bin/env bash
-# Load benchmark: the release server under wrk, next to the peers (badge-maker, badgen).
+# Load benchmark: server CPU per request for a badge, against the floor and the peers.
 #
 #   benches/load.sh                     # from the repository root
-#   DURATION=10 THREADS=2 CONNECTIONS=64 ROUNDS=3 benches/load.sh
+#   DURATION=10 ROUNDS=3 THREADS=1 CONNECTIONS=32 benches/load.sh
 #
-# Builds the release binary (honours CARGO_TARGET_DIR, default ./target), starts two
-# servers on 127.0.0.1 with temporary SQLite stores and the sample verdicts:
-#   A: counting on  (--count-limit-per-minute 0, so one client is never rate-limited)
-#   B: counting off (--counting false: the same binary, badges served, nothing recorded)
-# and drives each endpoint with wrk for DURATION seconds (after a 2 s warm-up), ROUNDS
-# times (on/off pairs back to back, their order swapped every round; medians at the end):
-#   /healthz (the ceiling), /api/badge/SLUG (SVG), /api/badge/SLUG.png (PNG, scale 2),
-#   and on A the SVG again with a crawler User-Agent (the bot path: tallied as a bot).
-# With Node present, the peers from /work/shared/peers run in the same round
-# (installed into a temporary copy; PEERS_DIR=/path reuses an installed copy).
+# Builds the release binary and the `bare_floor` example (honours CARGO_TARGET_DIR,
+# default ./target) and starts, on 127.0.0.1:
+#   A      this service with a temporary SQLite store and the sample verdicts, counting on
+#          (--count-limit-per-minute 0, so one wrk client is never rate-limited);
+#   B      the same binary with --counting false (badges served, nothing recorded);
+#   floor  a bare axum 0.8 server (examples/bare_floor.rs: `axum::serve`, no layers)
+#          answering /healthz "ok" and /badge with A's own cached SVG as a static body;
+#   peers  badge-maker and badgen behind bare node:http (benches/peers/server.js), when
+#          Node and npm are present (installed into a temporary copy with `npm install`;
+#          PEERS_DIR=/path reuses an installed copy; SKIP_PEERS=1 leaves them out).
+# Each run drives one URL with `wrk -t$THREADS -c$CONNECTIONS` for DURATION seconds after
+# a WARMUP, and reads the serving process's utime + stime from /proc/PID/stat before and
+# after: CPU per request = that CPU time / requests answered. Every round runs every
+# URL once, in an order rotated from round to round so that drift on a shared machine
+# favours none; the summary gives the median of each figure over the rounds and the
+# ratios computed within each round.
+#
+# Runs: floor_ok, floor_svg, healthz (A), svg (A, counted), svg_304 (A, counted, with the
+# badge's ETag in If-None-Match: a repeat view), png (A, counted, scale 2), svg_off (B),
+# svg_bot (A, crawler User-Agent: tallied as a bot), badge_maker, badgen.
 #
 # After each counted run it checks that the stats' badge_impressions grew by exactly
 # what the server answered (its own request counter), and prints wrk's count beside:
 # wrk stops with up to CONNECTIONS requests in flight, which the server has already
 # answered and counted, so 0 <= impressions - wrk_requests <= CONNECTIONS.
 #
-# Only same-run ratios mean anything: wrk and the server share this machine's cores.
+# Only same-run ratios mean anything: wrk and the servers share this machine's cores.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -28,11 +38,11 @@ ROOT=$PWD
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
-THREADS=${THREADS:-2}
-CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-1}
+CONNECTIONS=${CONNECTIONS:-32}
 ROUNDS=${ROUNDS:-3}
 SLUG=${SLUG:-smolvlm-3b}
-PEERS_SRC=${PEERS_SRC:-$ROOT/../shared/peers}
+PEERS_SRC=$ROOT/benches/peers
 FIREFOX='Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0'
 CRAWLER='curl/8.0.1'
 ADMIN="load-bench-$(date +%s%N)"
@@ -75,10 +85,12 @@ if ! command -v wrk >/dev/null; then
     command -v wrk >/dev/null || die "wrk is missing: apt-get install wrk"
 fi
 
-echo "building the release server (CARGO_TARGET_DIR=$TARGET_DIR)…" >&2
-CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --quiet
+echo "building the release server and the floor (CARGO_TARGET_DIR=$TARGET_DIR)…" >&2
+CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --quiet --bin verdict-badges --example bare_floor
 BIN=$TARGET_DIR/release/verdict-badges
+FLOOR=$TARGET_DIR/release/examples/bare_floor
 [ -x "$BIN" ] || die "no binary at $BIN"
+[ -x "$FLOOR" ] || die "no binary at $FLOOR"
 
 free_port() {
     local p
@@ -105,7 +117,7 @@ wait_ready() { # URL PID
 start_ours() { # NAME COUNTING -> sets PORT_<NAME>, PID_<NAME>
     local name=$1 counting=$2 port
     port=$(free_port)
-    VERDICT_BADGES_ADMIN_TOKEN=$ADMIN RUST_LOG=warn "$BIN" serve --demo \
+    VERDICT_BADGES_ADMIN_TOKEN=$ADMIN VERDICT_BADGES_LOG=warn "$BIN" serve --demo \
         --listen "127.0.0.1:$port" \
         --database-url "sqlite://$WORK/$name.db" \
         --count-limit-per-minute 0 \
@@ -120,15 +132,28 @@ start_ours() { # NAME COUNTING -> sets PORT_<NAME>, PID_<NAME>
 
 start_ours A true
 start_ours B false
+A=http://127.0.0.1:$PORT_A
+B=http://127.0.0.1:$PORT_B
+
+# The floor serves A's own badge, byte for byte, as a static body.
+curl -fsS -A "$FIREFOX" -D "$WORK/svg.head" -o "$WORK/badge.svg" "$A/api/badge/$SLUG"
+ETAG=$(awk 'tolower($1) == "etag:" {sub(/\r$/, "", $2); print $2}' "$WORK/svg.head")
+[ -n "$ETAG" ] || die "the badge has no ETag"
+PORT_floor=$(free_port)
+"$FLOOR" "127.0.0.1:$PORT_floor" "$WORK/badge.svg" >"$WORK/floor.log" 2>&1 &
+PID_floor=$!
+PIDS+=("$PID_floor")
+wait_ready "http://127.0.0.1:$PORT_floor/healthz" "$PID_floor"
+F=http://127.0.0.1:$PORT_floor
 
 PEERS=0
-if command -v node >/dev/null; then
+if [ -z "${SKIP_PEERS:-}" ] && command -v node >/dev/null; then
     if [ -n "${PEERS_DIR:-}" ] && [ -d "$PEERS_DIR/node_modules" ]; then
         PEERS_RUN=$PEERS_DIR
-    elif [ -f "$PEERS_SRC/server.js" ] && command -v npm >/dev/null; then
+    elif command -v npm >/dev/null; then
         PEERS_RUN=$WORK/peers
-        cp -r "$PEERS_SRC" "$PEERS_RUN"
-        rm -rf "$PEERS_RUN/node_modules"
+        mkdir -p "$PEERS_RUN"
+        cp "$PEERS_SRC/server.js" "$PEERS_SRC/package.json" "$PEERS_RUN/"
         echo "installing the peers (npm install in $PEERS_RUN)…" >&2
         (cd "$PEERS_RUN" && timeout 300 npm install --no-audit --no-fund --silent >/dev/null 2>&1) ||
             PEERS_RUN=
@@ -148,18 +173,11 @@ if command -v node >/dev/null; then
         PEERS=1
     fi
 fi
-[ "$PEERS" = 1 ] || echo "note: Node or the peers are not available; peers skipped" >&2
+[ "$PEERS" = 1 ] || echo "note: Node or npm is not available; peers skipped" >&2
 
 # --- measuring ---------------------------------------------------------------
 cpu_ticks() { # PID -> utime + stime of the process, in clock ticks
     awk '{print $14 + $15}' "/proc/$1/stat"
-}
-
-to_us() { # wrk latency (850.00us, 1.20ms, 1.01s) -> microseconds
-    awk -v v="$1" 'BEGIN {
-        n = v + 0
-        if (v ~ /us$/) m = 1; else if (v ~ /ms$/) m = 1000; else if (v ~ /s$/) m = 1000000; else m = 1
-        printf "%.0f", n * m }'
 }
 
 metric() { # PORT NAME-WITH-LABELS -> value (0 when absent)
@@ -174,7 +192,10 @@ impressions() { # PORT -> totals.badge_impressions of SLUG over the last two day
 }
 
 RECORDED='verdict_badges_tally_recorded_total{name="badge"}'
-ANSWERED='verdict_badges_http_requests_total{route="/api/badge/{file}",status="200"}'
+answered() { # PORT -> badge requests answered (200 and 304)
+    echo $(($(metric "$1" 'verdict_badges_http_requests_total{route="/api/badge/{file}",status="200"}') + \
+        $(metric "$1" 'verdict_badges_http_requests_total{route="/api/badge/{file}",status="304"}')))
+}
 
 settled() { # PORT -> badge_impressions once every recorded load is in the store (bounded)
     local want got
@@ -190,133 +211,120 @@ settled() { # PORT -> badge_impressions once every recorded load is in the store
     die "stats did not reach the recorded count ($got vs $want) in 20 s"
 }
 
-declare -A RPS P50 P99 REQS CPU
+declare -A RPS REQS CPU SERIES
 FAILED=0
+COUNTS=()
 
-run() { # LABEL PID URL USER-AGENT [counted]
-    local label=$1 pid=$2 url=$3 agent=$4 counted=${5:-} out=$WORK/$1.txt t0 t1 s0 a0
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "User-Agent: $agent" "$url" >/dev/null
+run() { # LABEL PID URL USER-AGENT [counted] [extra header]
+    local label=$1 pid=$2 url=$3 agent=$4 counted=${5:-} extra=${6:-X-Bench: 1}
+    local out=$WORK/$1.txt t0 t1 s0 a0
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "User-Agent: $agent" -H "$extra" "$url" >/dev/null
     if [ -n "$counted" ]; then
         s0=$(settled "$PORT_A")
-        a0=$(metric "$PORT_A" "$ANSWERED")
+        a0=$(answered "$PORT_A")
     fi
     t0=$(cpu_ticks "$pid")
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "User-Agent: $agent" "$url" >"$out"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -H "User-Agent: $agent" -H "$extra" "$url" >"$out"
     t1=$(cpu_ticks "$pid")
-    if grep -q 'Non-2xx\|Socket errors' "$out"; then
-        echo "warning: $label: $(grep 'Non-2xx\|Socket errors' "$out" | tr -s ' ')" >&2
+    if grep -q 'Socket errors' "$out"; then
+        echo "warning: $label: $(grep 'Socket errors' "$out" | tr -s ' ')" >&2
     fi
     REQS[$label]=$(awk '/requests in/ {print $1}' "$out")
     RPS[$label]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
-    P50[$label]=$(to_us "$(awk '$1 == "50%" {print $2}' "$out")")
-    P99[$label]=$(to_us "$(awk '$1 == "99%" {print $2}' "$out")")
-    # Server CPU per request, in microseconds (the server's own share of the cores).
+    # Server CPU per request, in microseconds.
     CPU[$label]=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="${REQS[$label]}" \
         'BEGIN {printf "%.1f", d * 1000000 / hz / n}')
-    printf '  %-14s %9s req/s  p50 %6s us  p99 %6s us  server CPU %5s us/req\n' \
-        "$label" "${RPS[$label]}" "${P50[$label]}" "${P99[$label]}" "${CPU[$label]}" >&2
+    SERIES[$label]="${SERIES[$label]:-} ${CPU[$label]}"
+    printf '  %-12s %8s req/s  server CPU %6s µs/request\n' "$label" "${RPS[$label]}" "${CPU[$label]}" >&2
     if [ -n "$counted" ]; then
         # Every answered badge counted once: the stats grew by what the server answered.
         local s1 a1
         s1=$(settled "$PORT_A")
-        a1=$(metric "$PORT_A" "$ANSWERED")
+        a1=$(answered "$PORT_A")
         local got=$((s1 - s0)) answered=$((a1 - a0)) wrk_n=${REQS[$label]} verdict=exact
         [ "$got" = "$answered" ] || verdict=MISMATCH
-        local extra=$((got - wrk_n))
-        [ "$extra" -ge 0 ] && [ "$extra" -le "$CONNECTIONS" ] || verdict="$verdict, OUT OF BOUNDS"
-        printf '  %-14s badge_impressions +%d, server answered +%d, wrk reported %d (%s)\n' \
-            "$label" "$got" "$answered" "$wrk_n" "$verdict" >&2
-        COUNTS+=("$label: badge_impressions +$got; server answered +$got/$answered; wrk reported $wrk_n completed; in flight when wrk stopped: $extra (≤ $CONNECTIONS) — $verdict")
+        local extra_n=$((got - wrk_n))
+        [ "$extra_n" -ge 0 ] && [ "$extra_n" -le "$CONNECTIONS" ] || verdict="$verdict, OUT OF BOUNDS"
+        COUNTS+=("$label: badge_impressions +$got; server answered +$answered; wrk reported $wrk_n; in flight when wrk stopped: $extra_n (≤ $CONNECTIONS) — $verdict")
         [ "$verdict" = exact ] || FAILED=1
     fi
 }
 
+run_one() { # LABEL
+    case $1 in
+    floor_ok) run floor_ok "$PID_floor" "$F/healthz" "$FIREFOX" ;;
+    floor_svg) run floor_svg "$PID_floor" "$F/badge" "$FIREFOX" ;;
+    healthz) run healthz "$PID_A" "$A/healthz" "$FIREFOX" ;;
+    svg) run svg "$PID_A" "$A/api/badge/$SLUG" "$FIREFOX" counted ;;
+    svg_304) run svg_304 "$PID_A" "$A/api/badge/$SLUG" "$FIREFOX" counted "If-None-Match: $ETAG" ;;
+    png) run png "$PID_A" "$A/api/badge/$SLUG.png" "$FIREFOX" counted ;;
+    svg_off) run svg_off "$PID_B" "$B/api/badge/$SLUG" "$FIREFOX" ;;
+    svg_bot) run svg_bot "$PID_A" "$A/api/badge/$SLUG" "$CRAWLER" ;;
+    badge_maker) run badge_maker "$PID_maker" "http://127.0.0.1:$PORT_maker/badge/ShipOrSkip/Ship%204-0" "$FIREFOX" ;;
+    badgen) run badgen "$PID_badgen" "http://127.0.0.1:$PORT_badgen/badge/ShipOrSkip/Ship%204-0" "$FIREFOX" ;;
+    esac
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(rustc --version)" >&2
 echo "load: wrk $(wrk -v 2>&1 | awk 'NR==1 {print $2}') -t$THREADS -c$CONNECTIONS -d${DURATION}s (after ${WARMUP}s warm-up), same cores as the servers" >&2
+echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')" >&2
 
-A=http://127.0.0.1:$PORT_A
-B=http://127.0.0.1:$PORT_B
-declare -A SERIES # ratio name -> its value in each round
-RATIO_NAMES=()
-ratio_row() { # NAME A B TARGET
-    local v
-    v=$(ratio "$2" "$3")
-    [ -n "${SERIES[$1]+x}" ] || RATIO_NAMES+=("$1")
-    SERIES[$1]="${SERIES[$1]:-} $v"
-    TARGETS[$1]=$4
-    echo "| $1 | $v | $4 |"
-}
-declare -A TARGETS
-median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+LABELS=(floor_ok floor_svg healthz svg svg_304 png svg_off svg_bot)
+[ "$PEERS" = 1 ] && LABELS+=(badge_maker badgen)
+# label:numerator/denominator:target
+RATIOS=(
+    "svg/healthz:svg:healthz:≤ 1.25"
+    "png/healthz:png:healthz:≤ 1.5"
+    "svg/floor_svg:svg:floor_svg:≤ 1.5"
+    "healthz/floor_ok:healthz:floor_ok:(as close to 1 as the limits allow)"
+    "svg_304/svg:svg_304:svg:(info)"
+    "svg/svg_off:svg:svg_off:(counting's cost)"
+    "svg_bot/svg:svg_bot:svg:(info)"
+)
+[ "$PEERS" = 1 ] && RATIOS+=("badge_maker/svg:badge_maker:svg:(info)" "badgen/svg:badgen:svg:(info)")
+declare -A RSERIES
 
 for round in $(seq 1 "$ROUNDS"); do
     COUNTS=()
-    echo "round $round" >&2
-    # Each pair runs back to back, on then off in odd rounds and off then on in even
-    # ones, so that drift on a shared machine does not favour one side.
-    if [ $((round % 2)) = 1 ]; then
-        run healthz_on "$PID_A" "$A/healthz" "$FIREFOX"
-        run svg_on "$PID_A" "$A/api/badge/$SLUG" "$FIREFOX" counted
-        run svg_off "$PID_B" "$B/api/badge/$SLUG" "$FIREFOX"
-        run png_on "$PID_A" "$A/api/badge/$SLUG.png" "$FIREFOX" counted
-        run png_off "$PID_B" "$B/api/badge/$SLUG.png" "$FIREFOX"
-        run healthz_off "$PID_B" "$B/healthz" "$FIREFOX"
-    else
-        run healthz_off "$PID_B" "$B/healthz" "$FIREFOX"
-        run svg_off "$PID_B" "$B/api/badge/$SLUG" "$FIREFOX"
-        run svg_on "$PID_A" "$A/api/badge/$SLUG" "$FIREFOX" counted
-        run png_off "$PID_B" "$B/api/badge/$SLUG.png" "$FIREFOX"
-        run png_on "$PID_A" "$A/api/badge/$SLUG.png" "$FIREFOX" counted
-        run healthz_on "$PID_A" "$A/healthz" "$FIREFOX"
-    fi
-    run svg_bot "$PID_A" "$A/api/badge/$SLUG" "$CRAWLER"
-    if [ "$PEERS" = 1 ]; then
-        run badge_maker "$PID_maker" "http://127.0.0.1:$PORT_maker/badge/ShipOrSkip/Ship%204-0" "$FIREFOX"
-        run badgen "$PID_badgen" "http://127.0.0.1:$PORT_badgen/badge/ShipOrSkip/Ship%204-0" "$FIREFOX"
-    fi
+    # Rotate the order: round r starts at label r-1.
+    n=${#LABELS[@]}
+    order=()
+    for i in $(seq 0 $((n - 1))); do order+=("${LABELS[$(((i + round - 1) % n))]}"); done
+    echo "round $round: ${order[*]}" >&2
+    for l in "${order[@]}"; do run_one "$l"; done
 
     echo
-    echo "## Round $round: requests/s (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s), latency, server CPU per request"
+    echo "## Round $round (order: ${order[*]})"
     echo
-    echo "| run | requests/s | p50 (µs) | p99 (µs) | server CPU (µs/request) |"
-    echo "|---|---:|---:|---:|---:|"
-    labels=(healthz_on svg_on png_on svg_bot healthz_off svg_off png_off)
-    [ "$PEERS" = 1 ] && labels+=(badge_maker badgen)
-    for l in "${labels[@]}"; do
-        echo "| $l | ${RPS[$l]} | ${P50[$l]} | ${P99[$l]} | ${CPU[$l]} |"
+    echo "| run | requests/s | server CPU (µs/request) |"
+    echo "|---|---:|---:|"
+    for l in "${LABELS[@]}"; do echo "| $l | ${RPS[$l]} | ${CPU[$l]} |"; done
+    echo
+    for r in "${RATIOS[@]}"; do
+        IFS=: read -r name num den _ <<<"$r"
+        RSERIES[$name]="${RSERIES[$name]:-} $(ratio "${CPU[$num]}" "${CPU[$den]}")"
     done
-    echo
-    echo "| ratio of requests/s (same run) | value | target |"
-    echo "|---|---:|---|"
-    ratio_row "SVG counting on / healthz (server A)" "${RPS[svg_on]}" "${RPS[healthz_on]}" "≥ 0.85"
-    ratio_row "PNG counting on / healthz (server A)" "${RPS[png_on]}" "${RPS[healthz_on]}" "≥ 0.85"
-    ratio_row "SVG counting off / healthz (server B)" "${RPS[svg_off]}" "${RPS[healthz_off]}" "≥ 0.85"
-    ratio_row "PNG counting off / healthz (server B)" "${RPS[png_off]}" "${RPS[healthz_off]}" "≥ 0.85"
-    ratio_row "SVG counting on / off" "${RPS[svg_on]}" "${RPS[svg_off]}" "≥ 0.95"
-    ratio_row "PNG counting on / off" "${RPS[png_on]}" "${RPS[png_off]}" "≥ 0.95"
-    ratio_row "SVG bot path / SVG counted" "${RPS[svg_bot]}" "${RPS[svg_on]}" "(info)"
-    if [ "$PEERS" = 1 ]; then
-        ratio_row "SVG counting on / badge-maker" "${RPS[svg_on]}" "${RPS[badge_maker]}" "≥ 10"
-        ratio_row "SVG counting on / badgen" "${RPS[svg_on]}" "${RPS[badgen]}" "≥ 4"
-        ratio_row "PNG counting on / badge-maker (SVG)" "${RPS[png_on]}" "${RPS[badge_maker]}" "(info)"
-        ratio_row "PNG counting on / badgen (SVG)" "${RPS[png_on]}" "${RPS[badgen]}" "(info)"
-    fi
-    echo
     echo "Exact counting under load:"
     for line in "${COUNTS[@]}"; do echo "- $line"; done
 done
 
-if [ "$ROUNDS" -gt 1 ]; then
-    echo
-    echo "## Median over $ROUNDS rounds"
-    echo
-    echo "| ratio of requests/s | median | each round | target |"
-    echo "|---|---:|---|---|"
-    for name in "${RATIO_NAMES[@]}"; do
-        echo "| $name | $(echo "${SERIES[$name]}" | median) | ${SERIES[$name]# } | ${TARGETS[$name]} |"
-    done
-fi
+echo
+echo "## Server CPU per request, median of $ROUNDS rounds (µs)"
+echo
+echo "| run | median | each round |"
+echo "|---|---:|---|"
+for l in "${LABELS[@]}"; do
+    echo "| $l | $(echo "${SERIES[$l]}" | median) | ${SERIES[$l]# } |"
+done
+echo
+echo "| ratio of CPU per request (within each round) | median | each round | target |"
+echo "|---|---:|---|---|"
+for r in "${RATIOS[@]}"; do
+    IFS=: read -r name _ _ target <<<"$r"
+    echo "| $name | $(echo "${RSERIES[$name]}" | median) | ${RSERIES[$name]# } | $target |"
+done
 
 [ "$FAILED" = 0 ] || die "counting under load was not exact (see above)"

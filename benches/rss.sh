@@ -5,6 +5,8 @@
 #   benches/rss.sh                          # from the repository root
 #   TOOLS=10000 PARALLEL=8 RENDER_CACHE_MB=64 benches/rss.sh
 #   MALLOC_ARENA_MAX=2 benches/rss.sh       # the server inherits the environment
+#   HEAPTRACK=/tmp/heap TOOLS=2000 benches/rss.sh   # a heap profile (heaptrack) of the run
+#   BIN=/path/to/verdict-badges benches/rss.sh      # measure that binary, build nothing
 #
 # "Every variant" of a tool means the 12 badges the contract's parameters can name
 # at the default and the two common scales:
@@ -17,6 +19,10 @@
 # Generates the verdicts, imports them with `verdict-badges import`, starts the
 # release server on 127.0.0.1 with a temporary SQLite store, drives it with curl,
 # and reads VmRSS / VmHWM from /proc/PID/status at each stage.
+#
+# With HEAPTRACK=PREFIX the server runs under heaptrack (Debian package `heaptrack`),
+# which writes PREFIX.zst; `heaptrack_print PREFIX.zst` then says which call sites held
+# the most memory at the peak. Resident figures of such a run include heaptrack's own.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -50,9 +56,13 @@ die() {
     exit 1
 }
 
-echo "building the release server (CARGO_TARGET_DIR=$TARGET_DIR)…" >&2
-CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --quiet
-BIN=$TARGET_DIR/release/verdict-badges
+if [ -n "${BIN:-}" ]; then
+    echo "measuring $BIN (not rebuilt)" >&2
+else
+    echo "building the release server (CARGO_TARGET_DIR=$TARGET_DIR)…" >&2
+    CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --quiet
+    BIN=$TARGET_DIR/release/verdict-badges
+fi
 DB="sqlite://$WORK/rss.db"
 
 # --- 10,000 verdicts, varied in length like the samples ----------------------
@@ -95,7 +105,9 @@ free_port() {
 PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
 
-RUST_LOG=warn "$BIN" serve --listen "127.0.0.1:$PORT" --database-url "$DB" \
+WRAP=()
+[ -n "${HEAPTRACK:-}" ] && WRAP=(heaptrack -o "$HEAPTRACK")
+VERDICT_BADGES_LOG=warn "${WRAP[@]}" "$BIN" serve --listen "127.0.0.1:$PORT" --database-url "$DB" \
     --count-limit-per-minute 0 --render-cache-mb "$RENDER_CACHE_MB" >"$WORK/server.log" 2>&1 &
 PID=$!
 for i in $(seq 1 300); do
@@ -104,6 +116,8 @@ for i in $(seq 1 300); do
     [ "$i" = 300 ] && die "not ready after 30 s"
     sleep 0.1
 done
+# Under heaptrack, $! is heaptrack's script: measure (and stop) the server itself.
+[ -n "${HEAPTRACK:-}" ] && PID=$(pgrep -n -f -- "serve --listen 127.0.0.1:$PORT")
 
 status() { awk -v k="$1:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$PID/status"; }
 metric() { curl -fsS --max-time 5 "$BASE/metrics" | awk -v k="$1" '$1 == k {v = $2} END {printf "%d", v + 0}'; }

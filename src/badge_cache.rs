@@ -14,10 +14,12 @@ use crate::catalog::Entry;
 use crate::metrics::{Metrics, NameLabel};
 use crate::render::{Format, RENDERER_VERSION, RenderError, Renderer, Variant, recompress_png};
 use crate::verdict::Slug;
+use axum::http::HeaderValue;
 use bytes::Bytes;
+use prometheus_client::metrics::counter::Counter;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// Why a badge could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -49,18 +51,40 @@ struct Key {
 pub struct Rendered {
     /// The image bytes.
     pub body: Bytes,
-    /// Validator for `ETag`, quoted: strong for an SVG, weak (`W/"…"`) for a PNG, whose
-    /// bytes change when it is re-encoded but whose pixels never do.
-    pub etag: Arc<str>,
+    /// Validator for `ETag`, quoted and ready to send: strong for an SVG, weak (`W/"…"`)
+    /// for a PNG, whose bytes change when it is re-encoded but whose pixels never do.
+    pub etag: HeaderValue,
     /// Whether a PNG's bytes are final (re-encoded, or not worth it).
     settled: bool,
+}
+
+/// What a cached badge weighs against the cache's byte budget.
+#[derive(Clone)]
+struct Weigh;
+
+impl quick_cache::Weighter<Key, Rendered> for Weigh {
+    fn weight(&self, key: &Key, value: &Rendered) -> u64 {
+        let key_bytes = match &key.subject {
+            Subject::Tool { slug, .. } => slug.as_str().len(),
+            Subject::Error(_) => 0,
+        };
+        // Bytes of the image (allocated to its exact length) plus the key and the
+        // bookkeeping around it.
+        (value.body.len() + value.etag.len() + key_bytes + 128) as u64
+    }
 }
 
 /// The render cache in front of the [`Renderer`].
 pub struct BadgeCache {
     renderer: Arc<Renderer>,
-    cache: moka::sync::Cache<Key, Rendered>,
+    /// quick_cache rather than moka: a hit is one foldhash and a shard's read lock, under a
+    /// third of moka's cost (which records every read for its eviction policy), with a
+    /// scan-resistant policy (S3-FIFO) and less bookkeeping per entry.
+    cache: Arc<quick_cache::sync::Cache<Key, Rendered, Weigh>>,
     metrics: Arc<Metrics>,
+    /// The `render_cache` hit and miss counters, taken from their family at first use.
+    hits: OnceLock<Counter>,
+    misses: OnceLock<Counter>,
     /// Set while a re-encoding runs: at most one at a time, so a cold flood of PNGs
     /// cannot queue work behind the renderer.
     recompressing: Arc<AtomicBool>,
@@ -69,24 +93,19 @@ pub struct BadgeCache {
 impl BadgeCache {
     /// A cache holding at most `max_bytes` of badges.
     pub fn new(renderer: Arc<Renderer>, max_bytes: u64, metrics: Arc<Metrics>) -> BadgeCache {
-        let cache = moka::sync::Cache::builder()
-            .max_capacity(max_bytes)
-            .weigher(|k: &Key, v: &Rendered| {
-                let key_bytes = match &k.subject {
-                    Subject::Tool { slug, .. } => slug.as_str().len(),
-                    Subject::Error(_) => 0,
-                };
-                // Bytes of the image (allocated to its exact length) plus the key and
-                // bookkeeping around it.
-                (v.body.len() + v.etag.len() + key_bytes + 128)
-                    .try_into()
-                    .unwrap_or(u32::MAX)
-            })
-            .build();
+        // The estimate sizes the cache's tables up front; badges average a few kilobytes.
+        let estimated_entries = (max_bytes / 4096).clamp(64, 1 << 20) as usize;
+        let cache = Arc::new(quick_cache::sync::Cache::with_weighter(
+            estimated_entries,
+            max_bytes,
+            Weigh,
+        ));
         BadgeCache {
             renderer,
             cache,
             metrics,
+            hits: OnceLock::new(),
+            misses: OnceLock::new(),
             recompressing: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -146,10 +165,9 @@ impl BadgeCache {
         Ok(rendered)
     }
 
-    /// What the cached badges weigh, in bytes (after pending evictions are applied).
+    /// What the cached badges weigh, in bytes.
     pub fn weighed_bytes(&self) -> u64 {
-        self.cache.run_pending_tasks();
-        self.cache.weighted_size()
+        self.cache.weight()
     }
 
     /// The renderer behind the cache.
@@ -163,19 +181,13 @@ impl BadgeCache {
         draw: impl FnOnce(&Renderer, Format) -> Result<Vec<u8>, RenderError> + Send + 'static,
     ) -> Result<Rendered, BadgeError> {
         if let Some(hit) = self.cache.get(&key) {
-            self.metrics
-                .render_cache
-                .get_or_create(&NameLabel::of("hit"))
-                .inc();
+            self.counter(&self.hits, "hit").inc();
             if !hit.settled {
                 self.recompress_later(key, &hit);
             }
             return Ok(hit);
         }
-        self.metrics
-            .render_cache
-            .get_or_create(&NameLabel::of("miss"))
-            .inc();
+        self.counter(&self.misses, "miss").inc();
         let format = key.format;
         let mut body = match format {
             Format::Svg => draw(&self.renderer, format)?,
@@ -197,6 +209,16 @@ impl BadgeCache {
         };
         self.cache.insert(key, rendered.clone());
         Ok(rendered)
+    }
+
+    /// The `render_cache` counter named `name`, looked up in the family once.
+    fn counter<'a>(&self, cell: &'a OnceLock<Counter>, name: &'static str) -> &'a Counter {
+        cell.get_or_init(|| {
+            self.metrics
+                .render_cache
+                .get_or_create(&NameLabel::of(name))
+                .clone()
+        })
     }
 
     /// Re-encodes a cached PNG in the background, unless a re-encoding is already
@@ -249,7 +271,7 @@ impl Drop for ClearOnDrop {
 
 /// The validator of a badge: a digest of everything its pixels depend on. A PNG's is
 /// weak because its bytes change once, when it is re-encoded.
-fn etag_for(key: &Key) -> Arc<str> {
+fn etag_for(key: &Key) -> HeaderValue {
     let mut h = std::hash::DefaultHasher::new();
     RENDERER_VERSION.hash(&mut h);
     key.hash(&mut h);
@@ -257,5 +279,6 @@ fn etag_for(key: &Key) -> Arc<str> {
         Format::Svg => "",
         Format::Png { .. } => "W/",
     };
-    Arc::from(format!("{weak}\"{:016x}\"", h.finish()))
+    HeaderValue::try_from(format!("{weak}\"{:016x}\"", h.finish()))
+        .expect("hex in quotes is a valid header value")
 }

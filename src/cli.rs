@@ -117,6 +117,7 @@ const MAX_BLOCKING_THREADS: usize = 16;
 
 /// Runs the command line and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
+    crate::malloc::tune();
     let cli = Cli::parse();
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -25,7 +25,7 @@
 //!   every handler receives.
 //! - [`app`]: wiring it all together; [`app::Application`] runs the server.
 //! - [`server`]: the accept loop, with header timeouts and a connection cap.
-//! - [`cli`]: the `verdict-badges` command line.
+//! - [`cli`]: the `verdict-badges` command line; [`malloc`]: allocator settings for the server.
 
 #![warn(missing_docs)]
 
@@ -38,6 +38,7 @@ pub mod cli;
 pub mod config;
 pub mod counts;
 pub mod http;
+pub mod malloc;
 pub mod metrics;
 pub mod origin;
 pub mod render;

@@ -193,7 +193,13 @@ impl FromRequestParts<AppState> for BadgeTarget {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
-        let file = path_param(parts, state).await;
+        // The route is `/api/badge/{file}`, so the file is the path's last segment: read in
+        // place and decoded only when it holds escapes, a plain slug costs no allocation
+        // (axum's path extractors copy every parameter). Not UTF-8 once decoded: `None`.
+        let segment = parts.uri.path().rsplit('/').next().unwrap_or("");
+        let file = percent_encoding::percent_decode_str(segment)
+            .decode_utf8()
+            .ok();
         parse_badge(file.as_deref(), parts.uri.query(), parts.uri.path()).map_err(
             |(reason, variant, format)| {
                 HttpError::Image(ErrorImage {

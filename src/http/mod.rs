@@ -10,30 +10,20 @@ pub mod openapi;
 pub mod ops;
 pub mod owners;
 pub mod pages;
+pub mod stack;
 pub mod stats;
 pub mod verdicts;
 pub mod widget;
 
-use crate::metrics::RequestLabels;
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::http::Method;
 use axum::routing::{get, post, put};
-use std::time::Duration;
-use tower_http::catch_panic::CatchPanicLayer;
+use std::sync::Arc;
 use tower_http::cors::{Any, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// Largest request body accepted (the write API's verdict records).
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Longest time any request may take.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+pub use stack::{MAX_BODY_BYTES, REQUEST_TIMEOUT};
 
 /// Route patterns, named once: the router and the request metrics both use them.
 mod routes {
@@ -88,7 +78,7 @@ pub fn router(state: AppState) -> Router {
                 .allow_origin(Any)
                 .allow_methods([Method::GET]),
         );
-    Router::new()
+    let router = Router::new()
         .merge(public_json)
         .route(LANDING, get(pages::landing))
         .route(BADGE, get(badge::badge))
@@ -104,48 +94,22 @@ pub fn router(state: AppState) -> Router {
         .route(READYZ, get(ops::readyz))
         .route(METRICS, get(ops::metrics))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            count_requests,
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("x-content-type-options"),
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("referrer-policy"),
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(TraceLayer::new_for_http())
-        .layer(CatchPanicLayer::new())
-        .with_state(state)
+        // One layer for everything every answer needs (see `stack`): each `.layer` call
+        // boxes every route once more, and a badge request would pay for each box.
+        .layer(stack::GuardLayer::new(Arc::new(
+            stack::RequestCounters::new(state.metrics.requests.clone(), routes::ALL),
+        )));
+    // The trace layer costs ~2,100 instructions a request even when the log filter drops
+    // its span and events (BENCHMARKS.md), so it is there only when its output is wanted
+    // (`VERDICT_BADGES_LOG=tower_http=debug`).
+    let router = if tracing::enabled!(target: "tower_http::trace", tracing::Level::DEBUG) {
+        router.layer(TraceLayer::new_for_http())
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 async fn not_found() -> errors::HttpError {
     errors::HttpError::Api(errors::Problem::NotFound("no such route"))
-}
-
-/// Counts every answered request by matched route and status.
-async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    // Labels are the static route patterns: no allocation per request.
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .and_then(|p| routes::ALL.iter().find(|r| **r == p.as_str()).copied())
-        .unwrap_or("unmatched");
-    let response = next.run(request).await;
-    state
-        .metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            route,
-            status: response.status().as_u16(),
-        })
-        .inc();
-    response
 }

@@ -2,7 +2,7 @@
 //! reducing a `Referer` to the host that is stored.
 
 use crate::counts::DIRECT;
-use http::{HeaderMap, Method, header};
+use http::{HeaderMap, HeaderName, Method, header};
 use std::hash::BuildHasher;
 
 /// Who a request comes from, as far as counting is concerned.
@@ -150,15 +150,20 @@ impl Rules {
     }
 }
 
+/// Headers a browser names a prefetch in; constants, so a lookup parses no name.
+static SEC_PURPOSE: HeaderName = HeaderName::from_static("sec-purpose");
+static PURPOSE: HeaderName = HeaderName::from_static("purpose");
+static X_MOZ: HeaderName = HeaderName::from_static("x-moz");
+
 fn is_prefetch(headers: &HeaderMap) -> bool {
-    let says_prefetch = |name: &str| {
+    let says_prefetch = |name: &HeaderName| {
         headers
             .get_all(name)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.to_ascii_lowercase().contains("prefetch"))
     };
-    says_prefetch("sec-purpose") || says_prefetch("purpose") || says_prefetch("x-moz")
+    says_prefetch(&SEC_PURPOSE) || says_prefetch(&PURPOSE) || says_prefetch(&X_MOZ)
 }
 
 /// Longest host kept; DNS names are at most 253 characters.

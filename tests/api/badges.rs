@@ -108,20 +108,25 @@ async fn problems_answer_with_an_error_image_that_is_not_counted() {
     assert_eq!(n, 1, "only the good load counts");
 }
 
+/// What a counted response tells caches: keep a copy if you like, but ask before each reuse.
+const REVALIDATE: &str = "no-cache, max-age=0, must-revalidate";
+
 #[tokio::test]
-async fn counted_responses_forbid_caches_and_revalidate_by_etag() {
+async fn a_repeat_view_revalidates_to_a_304_and_is_still_counted() {
     let app = spawn_app().await;
     let r = app.get("/api/badge/smolvlm-3b").await;
-    assert_eq!(
-        r.headers()["cache-control"],
-        "no-cache, no-store, must-revalidate, max-age=0"
-    );
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], REVALIDATE);
+    assert_eq!(r.headers()["expires"], "0");
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(
         r.headers()["content-security-policy"],
         "default-src 'none'; style-src 'unsafe-inline'"
     );
     let etag = r.headers()["etag"].clone();
+    assert!(!r.bytes().await.unwrap().is_empty());
+
+    // The browser's repeat view: its copy is current, so no body, but a view all the same.
     let again = app
         .client
         .get(app.url("/api/badge/smolvlm-3b"))
@@ -131,6 +136,34 @@ async fn counted_responses_forbid_caches_and_revalidate_by_etag() {
         .unwrap();
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()["etag"], etag);
+    assert_eq!(again.headers()["cache-control"], REVALIDATE);
+    assert!(again.bytes().await.unwrap().is_empty());
+    let n = app
+        .wait_for_total(
+            "smolvlm-3b",
+            "badge_impressions",
+            2,
+            std::time::Duration::from_secs(20),
+        )
+        .await;
+    assert_eq!(n, 2, "the 304 is counted like the first view");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(
+            "verdict_badges_http_requests_total{route=\"/api/badge/{file}\",status=\"304\"} 1"
+        ),
+        "{metrics}"
+    );
+
+    // A stale validator gets the image again; each variant has its own validator.
+    let stale = app
+        .client
+        .get(app.url("/api/badge/smolvlm-3b"))
+        .header("if-none-match", "\"0000000000000000\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 200);
     let dark = app.get("/api/badge/smolvlm-3b?theme=dark").await;
     assert_ne!(
         dark.headers()["etag"],

@@ -31,8 +31,10 @@ async fn the_widget_shows_the_verdict_and_counts_one_impression() {
     assert!(!csp.contains("script-src"), "{csp}");
     assert_eq!(
         header(&r, "cache-control"),
-        "no-cache, no-store, must-revalidate, max-age=0"
+        "no-cache, max-age=0, must-revalidate"
     );
+    let etag = header(&r, "etag");
+    assert!(etag.starts_with('"') && etag.len() > 2, "{etag:?}");
     assert!(r.headers().get("set-cookie").is_none());
     assert!(r.headers().get("x-frame-options").is_none());
     let body = r.text().await.unwrap();
@@ -56,6 +58,35 @@ async fn the_widget_shows_the_verdict_and_counts_one_impression() {
     let stats = app.stats(SLUG).await;
     assert_eq!(stats["referrers"][0]["host"], "maker.example");
     assert_eq!(stats["totals"]["badge_impressions"], 0);
+}
+
+#[tokio::test]
+async fn a_repeat_widget_view_revalidates_to_a_304_and_is_still_counted() {
+    let app = spawn_app().await;
+    let path = format!("/embed/{SLUG}");
+    let first = app.get(&path).await;
+    let etag = header(&first, "etag");
+    let again = app
+        .client
+        .get(app.url(&path))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(header(&again, "etag"), etag);
+    assert_eq!(
+        header(&again, "cache-control"),
+        "no-cache, max-age=0, must-revalidate"
+    );
+    assert!(header(&again, "content-security-policy").contains("frame-ancestors *"));
+    let n = app
+        .wait_for_total(SLUG, "widget_impressions", 2, Duration::from_secs(20))
+        .await;
+    assert_eq!(n, 2, "the 304 is counted like the first view");
+    // Another theme is another page, with its own validator.
+    let dark = app.get(&format!("{path}?theme=dark")).await;
+    assert_ne!(header(&dark, "etag"), etag);
 }
 
 #[tokio::test]
