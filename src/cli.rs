@@ -1,4 +1,5 @@
-//! The `verdict-badges` command line: `serve`, `import`, `render`, `keys`, `stats`.
+//! The `verdict-badges` command line: `serve`, `import`, `render`, `keys`, `stats`,
+//! `counts` ([`crate::counts_file`]).
 
 use crate::app::{Application, shutdown_signal};
 use crate::config::{Config, DEFAULT_DATABASE_URL, ServeArgs};
@@ -53,6 +54,12 @@ pub enum Command {
         /// How many days back, today included (1–366).
         #[arg(long, default_value = "30")]
         days: Days,
+    },
+    /// Export or import count rows as CSV (slug,date,kind,referrer,count).
+    Counts {
+        /// export or import.
+        #[command(subcommand)]
+        action: crate::counts_file::CountsAction,
     },
 }
 
@@ -163,6 +170,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Render(args) => render(&cli.database_url, args).await,
         Command::Keys { action } => keys(&cli.database_url, action).await,
         Command::Stats { slug, days } => print_stats(&cli.database_url, &slug, days).await,
+        Command::Counts { action } => crate::counts_file::run(&cli.database_url, action).await,
     }
 }
 
