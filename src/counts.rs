@@ -124,7 +124,13 @@ mod tests {
 
     #[test]
     fn referrers_are_hosts_or_buckets() {
-        for ok in ["(direct)", "(other)", "example.com", "a-b_c.example:8080", "[::1]"] {
+        for ok in [
+            "(direct)",
+            "(other)",
+            "example.com",
+            "a-b_c.example:8080",
+            "[::1]",
+        ] {
             assert_eq!(check_referrer(ok), Ok(()), "{ok}");
         }
         for bad in ["", "Example.com", "a b", "a,b", "(none)", &"a".repeat(254)] {

@@ -297,7 +297,10 @@ impl CountsReader {
         Ok(CountsReader {
             csv,
             record: csv::ByteRecord::new(),
-            latest: OffsetDateTime::now_utc().date().next_day().unwrap_or(Date::MAX),
+            latest: OffsetDateTime::now_utc()
+                .date()
+                .next_day()
+                .unwrap_or(Date::MAX),
         })
     }
 
@@ -406,7 +409,7 @@ pub async fn import(
     }
     let started = Instant::now();
     let mut tx = match store
-        .begin_counts_import(&checked.sha256, checked.rows, checked.earliest)
+        .begin_counts_import(&checked.sha256, checked.rows)
         .await?
     {
         Ok(tx) => tx,
@@ -420,7 +423,11 @@ pub async fn import(
         while let Some(next) = reader.next() {
             let (line, parsed) = next?;
             let row = parsed.map_err(|errors| {
-                anyhow::anyhow!("{} changed while importing: {}", path.display(), BadLine { line, errors })
+                anyhow::anyhow!(
+                    "{} changed while importing: {}",
+                    path.display(),
+                    BadLine { line, errors }
+                )
             })?;
             chunk.push(row);
             rows += 1;
@@ -437,16 +444,19 @@ pub async fn import(
         Ok(rows) if rows == checked.rows && reader.sha256() == checked.sha256 => rows,
         Ok(_) => {
             tx.rollback().await?;
-            bail!("{} changed while importing; nothing was imported", path.display());
+            bail!(
+                "{} changed while importing; nothing was imported",
+                path.display()
+            );
         }
         Err(e) => {
             tx.rollback().await?;
             return Err(e.context("nothing was imported"));
         }
     };
-    tx.commit().await.map_err(|e: StoreError| {
-        anyhow::anyhow!("{e}; nothing was imported")
-    })?;
+    tx.commit()
+        .await
+        .map_err(|e: StoreError| anyhow::anyhow!("{e}; nothing was imported"))?;
     Ok(Ok(Imported {
         rows,
         seconds: started.elapsed().as_secs_f64(),
@@ -454,11 +464,7 @@ pub async fn import(
 }
 
 /// Writes the selection's rows as CSV to `out`; answers how many rows.
-pub async fn export(
-    store: &Store,
-    selection: &Selection,
-    out: impl Write,
-) -> anyhow::Result<u64> {
+pub async fn export(store: &Store, selection: &Selection, out: impl Write) -> anyhow::Result<u64> {
     let mut csv = csv::WriterBuilder::new().from_writer(out);
     csv.write_record(HEADER)?;
     let mut rows = store.export_counts(selection);
@@ -517,7 +523,14 @@ mod tests {
     #[test]
     fn dates_are_strict() {
         assert_eq!(parse_date("2026-02-28"), Ok(date!(2026 - 02 - 28)));
-        for bad in ["2026-02-30", "2026-2-28", "26-02-28", "2026-02-28T00", "", "2026-13-01"] {
+        for bad in [
+            "2026-02-30",
+            "2026-2-28",
+            "26-02-28",
+            "2026-02-28T00",
+            "",
+            "2026-13-01",
+        ] {
             assert!(parse_date(bad).is_err(), "{bad}");
         }
     }
@@ -538,13 +551,16 @@ mod tests {
         .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["slug", "date", "kind", "referrer", "count"]);
-        let future = parse_record(&record(&["a", "2026-12-01", "bot", "x.example", "1"]), latest)
-            .unwrap_err();
+        let future = parse_record(
+            &record(&["a", "2026-12-01", "bot", "x.example", "1"]),
+            latest,
+        )
+        .unwrap_err();
         assert_eq!(future[0].field, "date");
         assert!(future[0].reason.contains("future"), "{future:?}");
         for count in ["-1", "+1", "1.0", "1e3", " 1", "1000000000001", ""] {
-            let e = parse_record(&record(&["a", "2026-11-20", "bot", "x", count]), latest)
-                .unwrap_err();
+            let e =
+                parse_record(&record(&["a", "2026-11-20", "bot", "x", count]), latest).unwrap_err();
             assert_eq!(e[0].field, "count", "{count}");
         }
         let short = parse_record(&record(&["a", "2026-11-20"]), latest).unwrap_err();

@@ -259,7 +259,13 @@ mod tests {
         );
         let dates: Vec<&str> = s.daily.iter().map(|d| d.date.as_str()).collect();
         assert_eq!(dates, ["2026-11-20", "2026-11-21", "2026-11-22"]);
-        assert_eq!(s.daily[1], Day { date: "2026-11-21".into(), ..Day::default() });
+        assert_eq!(
+            s.daily[1],
+            Day {
+                date: "2026-11-21".into(),
+                ..Day::default()
+            }
+        );
         assert_eq!((s.daily[2].widget_impressions, s.daily[0].clicks), (7, 1));
         assert_eq!(s.referrers[0].host, "b.example");
     }

@@ -156,7 +156,7 @@ impl Store {
              CAST(SUM(impressions) AS BIGINT) AS a, CAST(SUM(clicks) AS BIGINT) AS b, \
              CAST(0 AS BIGINT) AS c, CAST(0 AS BIGINT) AS d \
              FROM ({}) AS w GROUP BY referrer HAVING SUM(impressions) + SUM(clicks) > 0 \
-             ORDER BY a DESC, b DESC, label{collate} LIMIT ${limit}) AS top",
+             ORDER BY a DESC, b DESC, referrer{collate} LIMIT ${limit}) AS top",
             parts.join(" UNION ALL ")
         );
         let mut query = sqlx::query(&sql)

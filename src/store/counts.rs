@@ -41,11 +41,17 @@ fn upsert_counts_sql(rows: usize) -> String {
 /// Adds `rows` (sorted, each key once) to the detail rows and to the aggregates that
 /// sum them, `per_statement` rows an `INSERT`: what a flush and an import both do,
 /// inside their transaction.
+///
+/// Rows for a day whose referrers were folded already move the fold mark back first,
+/// so the next fold takes their hosts too (see [`super::fold`]).
 pub(super) async fn add_counts(
     conn: &mut AnyConnection,
     rows: &[CountRow],
     per_statement: usize,
 ) -> StoreResult<()> {
+    if let Some(earliest) = rows.iter().map(|r| r.day).min() {
+        super::fold::reopen(&mut *conn, earliest).await?;
+    }
     for chunk in rows.chunks(per_statement) {
         let sql = upsert_counts_sql(chunk.len());
         let mut query = sqlx::query(&sql);
@@ -124,7 +130,11 @@ impl Store {
     /// as long as its instance keeps failing to hear back from the store (it retries
     /// forever): it is kept until the instance says goodbye ([`Store::forget_instance`])
     /// or has been silent for `idle`.
-    pub async fn prune_flush_log(&self, retry_window: Duration, idle: Duration) -> StoreResult<u64> {
+    pub async fn prune_flush_log(
+        &self,
+        retry_window: Duration,
+        idle: Duration,
+    ) -> StoreResult<u64> {
         let now = now_secs();
         let done = sqlx::query(
             "DELETE FROM flush_log WHERE applied_at < $1 OR (applied_at < $2 AND seq < \

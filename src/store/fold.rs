@@ -3,10 +3,10 @@
 //! alike, so every aggregate still equals the sums of the detail rows, every total and
 //! day stays exact, and an export still carries every count.
 //!
-//! Folding goes forward one day a transaction from `referrer_fold.folded_before`. A
-//! flush or an import that writes a day already passed leaves it unfolded but exact;
-//! an import moves the mark back to its earliest day so that the next pass folds what
-//! it brought.
+//! Folding goes forward one day a transaction from `referrer_fold.folded_before`, so
+//! no day before that mark names a host. A flush or an import that writes an earlier
+//! day (a batch that waited in memory past the horizon, imported history) moves the
+//! mark back to that day in its own transaction, and the next pass folds it.
 
 use super::counts::{day_text, parse_day};
 use super::{Backend, Store, StoreResult};
@@ -53,13 +53,12 @@ impl Store {
             sqlx::query_scalar("SELECT folded_before FROM referrer_fold WHERE id = 1")
                 .fetch_one(&mut *tx)
                 .await?;
-        let next: Option<String> = sqlx::query_scalar(
-            "SELECT MIN(day) FROM daily_counts WHERE day >= $1 AND day < $2",
-        )
-        .bind(mark.unwrap_or_else(|| "0000-01-01".into()))
-        .bind(day_text(before))
-        .fetch_one(&mut *tx)
-        .await?;
+        let next: Option<String> =
+            sqlx::query_scalar("SELECT MIN(day) FROM daily_counts WHERE day >= $1 AND day < $2")
+                .bind(mark.unwrap_or_else(|| "0000-01-01".into()))
+                .bind(day_text(before))
+                .fetch_one(&mut *tx)
+                .await?;
         let Some(day) = next else {
             sqlx::query(
                 "UPDATE referrer_fold SET folded_before = $1 \
@@ -157,8 +156,11 @@ impl Store {
     }
 }
 
-/// Moves the fold mark back to `earliest` when a write brought older days, inside the
-/// writer's transaction: the next pass folds them.
+/// Moves the fold mark back to `earliest` when a write brings an older day, inside the
+/// writer's transaction: the next pass folds it. Writers call it before their rows:
+/// on PostgreSQL the mark's lock is then always taken before row locks, never after.
+/// (When the mark is not past `earliest` — every ordinary flush — no row matches and
+/// no lock is taken.)
 pub(super) async fn reopen(conn: &mut sqlx::AnyConnection, earliest: Date) -> StoreResult<()> {
     sqlx::query("UPDATE referrer_fold SET folded_before = $1 WHERE id = 1 AND folded_before > $1")
         .bind(day_text(earliest))

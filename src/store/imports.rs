@@ -2,10 +2,10 @@
 //! so that the same file is never added twice.
 
 use super::counts::{add_counts, coalesce, parse_count};
-use super::{Store, StoreResult, fold, now_secs};
+use super::{Store, StoreResult, now_secs};
 use crate::counts::CountRow;
 use sqlx::{Any, Transaction};
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 
 /// Rows per `INSERT` of an import: 500 rows (2,500 parameters) a statement; more
 /// saves little and each distinct size is one more prepared statement.
@@ -35,22 +35,19 @@ impl Store {
                 .await?;
         row.map(|(at, rows)| {
             Ok(PastImport {
-                at: OffsetDateTime::from_unix_timestamp(at)
-                    .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                at: OffsetDateTime::from_unix_timestamp(at).unwrap_or(OffsetDateTime::UNIX_EPOCH),
                 rows: parse_count(rows)?,
             })
         })
         .transpose()
     }
 
-    /// Starts importing a file of `rows` rows whose earliest day is `earliest`, recording
-    /// its SHA-256 in the same transaction; a file recorded before is refused with its
-    /// past import.
+    /// Starts importing a file of `rows` rows, recording its SHA-256 in the same
+    /// transaction; a file recorded before is refused with its past import.
     pub async fn begin_counts_import(
         &self,
         sha256: &str,
         rows: u64,
-        earliest: Option<Date>,
     ) -> StoreResult<Result<CountsImport, PastImport>> {
         let mut tx = self.pool.begin().await?;
         let recorded = sqlx::query(
@@ -69,9 +66,6 @@ impl Store {
                 rows,
             });
             return Ok(Err(past));
-        }
-        if let Some(day) = earliest {
-            fold::reopen(&mut tx, day).await?;
         }
         Ok(Ok(CountsImport { tx }))
     }

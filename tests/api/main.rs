@@ -2,6 +2,7 @@
 //! real server on port 0, and the `verdict-badges` binary as a real process where
 //! the behaviour is about processes (signals, exit codes).
 
+mod aggregates;
 mod badges;
 mod browser;
 mod cli;

@@ -84,7 +84,11 @@ mod tests {
         let s = Series {
             from: "2026-11-20".into(),
             to: "2026-11-22".into(),
-            daily: vec![day("2026-11-20", 0), day("2026-11-21", 2), day("2026-11-22", 0)],
+            daily: vec![
+                day("2026-11-20", 0),
+                day("2026-11-21", 2),
+                day("2026-11-22", 0),
+            ],
         };
         assert_eq!(
             to_csv(&s),
