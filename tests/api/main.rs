@@ -7,6 +7,7 @@ mod badges;
 mod browser;
 mod cli;
 mod counting;
+mod counts_file;
 mod headers;
 mod helpers;
 mod limits;
