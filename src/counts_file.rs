@@ -29,7 +29,7 @@ pub const HEADER: [&str; 5] = ["slug", "date", "kind", "referrer", "count"];
 /// below what would overflow a sum.
 pub const MAX_COUNT: u64 = 1_000_000_000_000;
 /// Rows an import hands to the store at a time: bounded memory whatever the file.
-const ROWS_PER_CHUNK: usize = 20_000;
+const ROWS_PER_CHUNK: usize = 10_000;
 
 /// `counts` subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -432,11 +432,11 @@ pub async fn import(
             chunk.push(row);
             rows += 1;
             if chunk.len() == ROWS_PER_CHUNK {
-                tx.add(&mut chunk).await?;
+                tx.add(&chunk).await?;
                 chunk.clear();
             }
         }
-        tx.add(&mut chunk).await?;
+        tx.add(&chunk).await?;
         Ok(rows)
     }
     .await;

@@ -1,12 +1,21 @@
 -- Aggregates that stats read instead of the detail rows, written in the same
 -- transaction as the detail rows they sum (flushes, imports, referrer folding).
+--
+-- Every text key of the count tables compares bytewise (COLLATE "C"), as in SQLite:
+-- whatever the database's locale, rows and referrers sort alike on both stores, so
+-- the top-N cut and an export's order are the same, and key order is index order.
+ALTER TABLE counts
+    ALTER COLUMN slug TYPE TEXT COLLATE "C",
+    ALTER COLUMN day TYPE TEXT COLLATE "C",
+    ALTER COLUMN kind TYPE TEXT COLLATE "C",
+    ALTER COLUMN referrer TYPE TEXT COLLATE "C";
 
 -- Per tool, UTC day and kind: the sum of counts over referrers. Kept forever;
 -- totals and the daily series read only this (at most 4 rows a tool-day).
 CREATE TABLE daily_counts (
-    slug TEXT NOT NULL,
-    day  TEXT NOT NULL,
-    kind TEXT NOT NULL,
+    slug TEXT COLLATE "C" NOT NULL,
+    day  TEXT COLLATE "C" NOT NULL,
+    kind TEXT COLLATE "C" NOT NULL,
     n    BIGINT NOT NULL,
     PRIMARY KEY (slug, day, kind)
 );
@@ -18,10 +27,10 @@ CREATE INDEX daily_counts_by_day ON daily_counts (day);
 -- typical year), so the top referrers of a year sum about 12 rows a referrer
 -- instead of 366 × kinds. Bots are not referrers and are not kept here.
 CREATE TABLE referrer_spans (
-    slug        TEXT NOT NULL,
+    slug        TEXT COLLATE "C" NOT NULL,
     span        BIGINT NOT NULL,
     start       BIGINT NOT NULL,
-    referrer    TEXT NOT NULL,
+    referrer    TEXT COLLATE "C" NOT NULL,
     impressions BIGINT NOT NULL,
     clicks      BIGINT NOT NULL,
     PRIMARY KEY (slug, span, start, referrer)
@@ -38,7 +47,7 @@ CREATE TABLE count_imports (
 -- into "(other)"; NULL until the first fold.
 CREATE TABLE referrer_fold (
     id            INTEGER PRIMARY KEY,
-    folded_before TEXT
+    folded_before TEXT COLLATE "C"
 );
 INSERT INTO referrer_fold (id, folded_before) VALUES (1, NULL);
 

@@ -1,7 +1,8 @@
 //! Counts in the store: flush batches applied once each, the flush log's pruning,
 //! and the detail rows read back (a small window, or the whole selection as a stream).
 
-use super::{Store, StoreError, StoreResult, aggregates, now_secs};
+use super::aggregates::{self, Params, upsert_sql};
+use super::{Store, StoreError, StoreResult, now_secs};
 use crate::counts::{CountRow, Kind};
 use crate::verdict::Slug;
 use futures_util::{Stream, StreamExt};
@@ -14,29 +15,6 @@ use time::format_description::well_known::Iso8601;
 /// row in round trips; 100 rows (500 parameters) stay far below SQLite's and
 /// PostgreSQL's parameter limits.
 const ROWS_PER_STATEMENT: usize = 100;
-
-/// The additive upsert of `rows` count rows in one statement.
-fn upsert_counts_sql(rows: usize) -> String {
-    let mut sql = String::from("INSERT INTO counts (slug, day, kind, referrer, n) VALUES ");
-    for i in 0..rows {
-        let p = i * 5;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${})",
-            p + 1,
-            p + 2,
-            p + 3,
-            p + 4,
-            p + 5
-        ));
-    }
-    sql.push_str(
-        " ON CONFLICT (slug, day, kind, referrer) DO UPDATE SET n = counts.n + excluded.n",
-    );
-    sql
-}
 
 /// Adds `rows` (sorted, each key once) to the detail rows and to the aggregates that
 /// sum them, `per_statement` rows an `INSERT`: what a flush and an import both do,
@@ -52,8 +30,15 @@ pub(super) async fn add_counts(
     if let Some(earliest) = rows.iter().map(|r| r.day).min() {
         super::fold::reopen(&mut *conn, earliest).await?;
     }
+    let params = Params::of(conn);
     for chunk in rows.chunks(per_statement) {
-        let sql = upsert_counts_sql(chunk.len());
+        let sql = upsert_sql(
+            params,
+            "counts (slug, day, kind, referrer, n)",
+            5,
+            chunk.len(),
+            "(slug, day, kind, referrer) DO UPDATE SET n = counts.n + excluded.n",
+        );
         let mut query = sqlx::query(&sql);
         for row in chunk {
             query = query

@@ -1,15 +1,27 @@
 //! Importing count rows: one transaction for a whole file, remembered by its SHA-256
 //! so that the same file is never added twice.
+//!
+//! Rows go first into a temporary table, as plain inserts, then into the detail rows
+//! and both aggregates in one set-based statement each, summed and sorted by the
+//! database. Upserting each row (and its four referrer spans) from the client was
+//! measured at a tenth of the speed: the work per row is then the database's, not a
+//! round of parameters per aggregate.
 
-use super::counts::{add_counts, coalesce, parse_count};
-use super::{Store, StoreResult, now_secs};
+use super::aggregates::{Params, SPANS, day_number, insert_sql};
+use super::counts::{day_text, parse_count};
+use super::{Store, StoreResult, fold, now_secs};
 use crate::counts::CountRow;
 use sqlx::{Any, Transaction};
 use time::OffsetDateTime;
 
-/// Rows per `INSERT` of an import: 500 rows (2,500 parameters) a statement; more
-/// saves little and each distinct size is one more prepared statement.
+/// Rows per `INSERT` into the import's table: 500 rows (3,000 parameters) a statement;
+/// more saves little, and each distinct size is one more prepared statement.
 const ROWS_PER_STATEMENT: usize = 500;
+
+/// The import's staging table: the file's rows as they come, with the day's number.
+const STAGING: &str = "CREATE TEMPORARY TABLE import_rows (\
+     slug TEXT NOT NULL, day TEXT NOT NULL, kind TEXT NOT NULL, referrer TEXT NOT NULL, \
+     n BIGINT NOT NULL, dn BIGINT NOT NULL)";
 
 /// A file imported before.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,20 +79,82 @@ impl Store {
             });
             return Ok(Err(past));
         }
+        // Created inside the transaction: a failed import takes it away with the rest.
+        sqlx::query(STAGING).execute(&mut *tx).await?;
         Ok(Ok(CountsImport { tx }))
     }
 }
 
 impl CountsImport {
-    /// Adds a chunk of rows (any order, keys may repeat) to the detail rows and the
-    /// aggregates.
-    pub async fn add(&mut self, rows: &mut [CountRow]) -> StoreResult<()> {
-        rows.sort_unstable();
-        add_counts(&mut self.tx, &coalesce(rows), ROWS_PER_STATEMENT).await
+    /// Adds a chunk of rows (any order, keys may repeat).
+    pub async fn add(&mut self, rows: &[CountRow]) -> StoreResult<()> {
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = insert_sql(
+                Params::of(&self.tx),
+                "import_rows (slug, day, kind, referrer, n, dn)",
+                6,
+                chunk.len(),
+            );
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                query = query
+                    .bind(row.slug.as_str())
+                    .bind(day_text(row.day))
+                    .bind(row.kind.as_str())
+                    .bind(row.referrer.as_str())
+                    .bind(super::counts::count_value(row.n)?)
+                    .bind(day_number(row.day));
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 
-    /// Makes every row added visible at once.
-    pub async fn commit(self) -> StoreResult<()> {
+    /// Adds every staged row to the detail rows and the aggregates, and makes the
+    /// import visible at once.
+    pub async fn commit(mut self) -> StoreResult<()> {
+        let earliest: Option<String> = sqlx::query_scalar("SELECT MIN(day) FROM import_rows")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        if let Some(day) = earliest {
+            fold::reopen(&mut self.tx, super::counts::parse_day(day)?).await?;
+        }
+        // (`WHERE true`: SQLite's grammar needs it before an upsert's ON CONFLICT.)
+        sqlx::query(
+            "INSERT INTO counts (slug, day, kind, referrer, n) \
+             SELECT slug, day, kind, referrer, SUM(n) FROM import_rows WHERE true \
+             GROUP BY slug, day, kind, referrer \
+             ON CONFLICT (slug, day, kind, referrer) DO UPDATE SET n = counts.n + excluded.n",
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO daily_counts (slug, day, kind, n) \
+             SELECT slug, day, kind, SUM(n) FROM import_rows WHERE true \
+             GROUP BY slug, day, kind \
+             ON CONFLICT (slug, day, kind) DO UPDATE SET n = daily_counts.n + excluded.n",
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        for span in SPANS {
+            // The span's first day, also right for days before 1970 (`%` truncates).
+            let start = format!("dn - ((dn % {span}) + {span}) % {span}");
+            sqlx::query(&format!(
+                "INSERT INTO referrer_spans (slug, span, start, referrer, impressions, clicks) \
+                 SELECT slug, {span}, {start}, referrer, \
+                 SUM(CASE WHEN kind IN ('badge', 'widget') THEN n ELSE 0 END), \
+                 SUM(CASE WHEN kind = 'click' THEN n ELSE 0 END) \
+                 FROM import_rows WHERE kind <> 'bot' GROUP BY slug, {start}, referrer \
+                 ON CONFLICT (slug, span, start, referrer) DO UPDATE SET \
+                 impressions = referrer_spans.impressions + excluded.impressions, \
+                 clicks = referrer_spans.clicks + excluded.clicks"
+            ))
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        sqlx::query("DROP TABLE import_rows")
+            .execute(&mut *self.tx)
+            .await?;
         self.tx.commit().await?;
         Ok(())
     }
