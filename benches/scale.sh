@@ -151,11 +151,14 @@ run_store() { # sqlite|postgres
         ;;
     esac
     echo "== $store: importing…" >&2
-    local out
-    out=$("$BIN" --database-url "$url" counts import "$WORK/counts.csv")
+    local out cpu
+    out=$(/usr/bin/time -o "$WORK/time" -f '%U %S' "$BIN" --database-url "$url" counts import "$WORK/counts.csv")
     echo "  $out" >&2
     local rate
     rate=$(echo "$out" | sed -E 's/.*\(([0-9]+) rows\/s\).*/\1/')
+    # The importer's own CPU time (user + system): what the rate would be with a
+    # core to itself; the database's CPU (PostgreSQL runs apart) is not in it.
+    cpu=$(awk -v rows="$ROWS" '{printf "%.0f", rows / ($1 + $2)}' "$WORK/time")
     # A second import of the same file is refused and changes nothing.
     if "$BIN" --database-url "$url" counts import "$WORK/counts.csv" >/dev/null 2>"$WORK/again.err"; then
         die "a second import of the same file was accepted"
@@ -202,7 +205,7 @@ run_store() { # sqlite|postgres
         -w '%{http_code}\n' -K "$cfg" 2>/dev/null | awk '$1 != 200 {bad++} END {if (bad) exit 1}' ||
         die "a concurrent read failed"
     after=$(rss)
-    TABLE+=("| $store | $rate | $year | $month | $small | $csv | $before → $after (+$(awk -v a="$before" -v b="$after" 'BEGIN {printf "%.1f", b - a}')) |")
+    TABLE+=("| $store | $rate ($cpu per CPU-s of the importer) | $year | $month | $small | $csv | $before → $after (+$(awk -v a="$before" -v b="$after" 'BEGIN {printf "%.1f", b - a}')) |")
 
     kill -TERM "$PID"
     wait "$PID" 2>/dev/null || true

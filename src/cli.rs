@@ -125,7 +125,7 @@ const MAX_BLOCKING_THREADS: usize = 16;
 /// Runs the command line and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(&cli.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // The blocking pool rasterizes PNGs, which is CPU work: more threads than this
@@ -148,9 +148,15 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(command: &Command) {
+    // An import's set-based statements take seconds by design: not worth sqlx's
+    // slow-statement warnings, which print each statement in full.
+    let default = match command {
+        Command::Counts { .. } => "info,sqlx=error",
+        _ => "info,tower_http=warn,sqlx=warn",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("VERDICT_BADGES_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

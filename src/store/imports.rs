@@ -136,15 +136,23 @@ impl CountsImport {
         )
         .execute(&mut *self.tx)
         .await?;
+        // Each referrer's sums a day, once; every span length adds those up.
+        sqlx::query(
+            "CREATE TEMPORARY TABLE import_days AS \
+             SELECT slug, dn, referrer, \
+             SUM(CASE WHEN kind IN ('badge', 'widget') THEN n ELSE 0 END) AS imp, \
+             SUM(CASE WHEN kind = 'click' THEN n ELSE 0 END) AS clk \
+             FROM import_rows WHERE kind <> 'bot' GROUP BY slug, dn, referrer",
+        )
+        .execute(&mut *self.tx)
+        .await?;
         for span in SPANS {
             // The span's first day, also right for days before 1970 (`%` truncates).
             let start = format!("dn - ((dn % {span}) + {span}) % {span}");
             sqlx::query(&format!(
                 "INSERT INTO referrer_spans (slug, span, start, referrer, impressions, clicks) \
-                 SELECT slug, {span}, {start}, referrer, \
-                 SUM(CASE WHEN kind IN ('badge', 'widget') THEN n ELSE 0 END), \
-                 SUM(CASE WHEN kind = 'click' THEN n ELSE 0 END) \
-                 FROM import_rows WHERE kind <> 'bot' GROUP BY slug, {start}, referrer \
+                 SELECT slug, {span}, {start}, referrer, SUM(imp), SUM(clk) \
+                 FROM import_days WHERE true GROUP BY slug, {start}, referrer \
                  ON CONFLICT (slug, span, start, referrer) DO UPDATE SET \
                  impressions = referrer_spans.impressions + excluded.impressions, \
                  clicks = referrer_spans.clicks + excluded.clicks"
@@ -152,6 +160,9 @@ impl CountsImport {
             .execute(&mut *self.tx)
             .await?;
         }
+        sqlx::query("DROP TABLE import_days")
+            .execute(&mut *self.tx)
+            .await?;
         sqlx::query("DROP TABLE import_rows")
             .execute(&mut *self.tx)
             .await?;
