@@ -55,7 +55,7 @@ pub(super) async fn add_counts(
 
 /// Sorted rows with each key once, its counts summed: one statement may not update a
 /// row twice (PostgreSQL refuses), so a batch that repeated a key would never apply.
-pub(super) fn coalesce(rows: &[CountRow]) -> Vec<CountRow> {
+fn coalesce(rows: &[CountRow]) -> Vec<CountRow> {
     let mut out: Vec<CountRow> = Vec::with_capacity(rows.len());
     for row in rows {
         match out.last_mut() {
@@ -76,7 +76,9 @@ pub enum Applied {
 }
 
 impl Store {
-    /// Adds one flush batch in one transaction, unless `(instance, seq)` was applied before.
+    /// Adds one flush batch in one transaction, unless `(instance, seq)` was applied before:
+    /// its detail rows and the aggregates that sum them, so both are exactly as durable
+    /// and as idempotent as each other.
     ///
     /// Rows must be sorted by key: concurrent flushes from several instances then
     /// take row locks in the same order and cannot deadlock.

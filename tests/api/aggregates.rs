@@ -149,6 +149,9 @@ async fn check_invariants(pool: &sqlx::AnyPool, store: &Store) -> Result<(), Tes
     Ok(())
 }
 
+/// A referrer's host, impressions and clicks.
+type Ranked = (String, u64, u64);
+
 /// A window's days and referrers as the detail rows say, ranked as the contract says.
 fn expected_window(
     rows: &[CountRow],
@@ -156,7 +159,7 @@ fn expected_window(
     from: Date,
     to: Date,
     top: usize,
-) -> (Vec<(Date, [u64; 4])>, Vec<(String, u64, u64)>) {
+) -> (Vec<(Date, [u64; 4])>, Vec<Ranked>) {
     let mut days: BTreeMap<Date, [u64; 4]> = BTreeMap::new();
     let mut refs: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     for r in rows
@@ -172,7 +175,7 @@ fn expected_window(
             Kind::Bot => {}
         }
     }
-    let mut refs: Vec<(String, u64, u64)> = refs
+    let mut refs: Vec<Ranked> = refs
         .into_iter()
         .filter(|(_, (i, c))| i + c > 0)
         .map(|(h, (i, c))| (h, i, c))
@@ -236,7 +239,7 @@ async fn run_case(
                         .map(|d| (d.day, [d.badge, d.widget, d.click, d.bot]))
                         .collect();
                     prop_assert_eq!(got_days, days);
-                    let got_refs: Vec<(String, u64, u64)> = got
+                    let got_refs: Vec<Ranked> = got
                         .referrers
                         .into_iter()
                         .map(|r| (r.referrer, r.impressions, r.clicks))
