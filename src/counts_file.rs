@@ -132,17 +132,21 @@ pub async fn run(url: &str, action: CountsAction) -> anyhow::Result<()> {
 pub fn parse_date(s: &str) -> Result<Date, String> {
     let b = s.as_bytes();
     let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' || !digits(0..4) || !digits(5..7) {
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10);
+    if !shaped {
         return Err(format!("must be a date as YYYY-MM-DD, got {s:?}"));
     }
-    if !digits(8..10) {
-        return Err(format!("must be a date as YYYY-MM-DD, got {s:?}"));
-    }
-    let year: i32 = s[0..4].parse().map_err(|_| format!("bad year in {s:?}"))?;
-    let month: u8 = s[5..7].parse().map_err(|_| format!("bad month in {s:?}"))?;
-    let day: u8 = s[8..10].parse().map_err(|_| format!("bad day in {s:?}"))?;
-    let month = time::Month::try_from(month).map_err(|_| format!("no such date: {s:?}"))?;
-    Date::from_calendar_date(year, month, day).map_err(|_| format!("no such date: {s:?}"))
+    // All digits now: the numbers parse.
+    let number = |r: std::ops::Range<usize>| s[r].parse::<u16>().unwrap_or(0);
+    let no_such = || format!("no such date: {s:?}");
+    let month = time::Month::try_from(number(5..7) as u8).map_err(|_| no_such())?;
+    Date::from_calendar_date(i32::from(number(0..4)), month, number(8..10) as u8)
+        .map_err(|_| no_such())
 }
 
 /// One field of one line that is wrong.
@@ -355,8 +359,6 @@ pub struct Checked {
     pub rows: u64,
     /// Lines with at least one wrong field.
     pub bad_lines: u64,
-    /// The earliest date of a good line.
-    pub earliest: Option<Date>,
     /// Hex SHA-256 of the file's bytes.
     pub sha256: String,
 }
@@ -366,22 +368,18 @@ pub struct Checked {
 pub fn check_file(path: &Path, report: &mut impl Write) -> anyhow::Result<Checked> {
     let mut reader = CountsReader::open(path)?;
     reader.header(path)?;
-    let (mut rows, mut bad_lines, mut earliest) = (0u64, 0u64, None::<Date>);
+    let (mut rows, mut bad_lines) = (0u64, 0u64);
     while let Some(next) = reader.next() {
         let (line, parsed) = next.with_context(|| format!("reading {}", path.display()))?;
         rows += 1;
-        match parsed {
-            Ok(row) => earliest = Some(earliest.map_or(row.day, |e| e.min(row.day))),
-            Err(errors) => {
-                bad_lines += 1;
-                writeln!(report, "{}", BadLine { line, errors })?;
-            }
+        if let Err(errors) = parsed {
+            bad_lines += 1;
+            writeln!(report, "{}", BadLine { line, errors })?;
         }
     }
     Ok(Checked {
         rows,
         bad_lines,
-        earliest,
         sha256: reader.sha256(),
     })
 }
