@@ -5,6 +5,7 @@ use crate::auth::AdminToken;
 use crate::badge_cache::BadgeCache;
 use crate::catalog::Catalog;
 use crate::config::Config;
+use crate::maintenance::Maintenance;
 use crate::metrics::Metrics;
 use crate::render::Renderer;
 use crate::state::{App, AppState};
@@ -46,6 +47,9 @@ pub enum AppError {
     /// The flusher task died instead of finishing its last flush.
     #[error("the flusher crashed: {0}")]
     Flusher(tokio::task::JoinError),
+    /// The maintenance task died instead of stopping.
+    #[error("the store maintenance task crashed: {0}")]
+    Maintenance(tokio::task::JoinError),
 }
 
 /// A built, bound, not yet running server.
@@ -53,6 +57,9 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     flusher: Flusher<Store>,
+    /// The flusher's name in the flush log, forgotten there after the last flush.
+    instance: String,
+    maintenance: Maintenance,
 }
 
 impl Application {
@@ -92,7 +99,19 @@ impl Application {
             tally.disabled()
         });
         let instance = format!("{:016x}", rand::random::<u64>());
-        let flusher = Flusher::new(tally.clone(), store.clone(), instance, metrics.clone());
+        let flusher = Flusher::new(
+            tally.clone(),
+            store.clone(),
+            instance.clone(),
+            metrics.clone(),
+        );
+        let maintenance = Maintenance {
+            store: store.clone(),
+            interval: config.maintenance_interval,
+            flush_log_retention: config.flush_log_retention,
+            flush_log_idle_instance: config.flush_log_idle_instance,
+            keep_referrer_days: config.keep_referrer_days,
+        };
         let app = App {
             public_url,
             catalog: Catalog::new(
@@ -115,6 +134,8 @@ impl Application {
             listener,
             state: AppState(Arc::new(app)),
             flusher,
+            instance,
+            maintenance,
         })
     }
 
@@ -131,7 +152,8 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests,
-    /// flushes every count and closes the store.
+    /// flushes every count and closes the store. Store maintenance runs beside the
+    /// flusher meanwhile.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -140,9 +162,13 @@ impl Application {
             listener,
             state,
             flusher,
+            instance,
+            maintenance,
         } = self;
         let stop_flusher = CancellationToken::new();
         let flushing = tokio::spawn(flusher.run(state.config.flush_interval, stop_flusher.clone()));
+        let stop_maintenance = CancellationToken::new();
+        let maintaining = tokio::spawn(maintenance.run(stop_maintenance.clone()));
         let stop_watch = CancellationToken::new();
         let watching = {
             let state = state.clone();
@@ -158,8 +184,14 @@ impl Application {
         // Requests are done: nothing can be recorded any more, so this flush is the last.
         stop_watch.cancel();
         let _ = watching.await;
+        stop_maintenance.cancel();
+        maintaining.await.map_err(AppError::Maintenance)?;
         stop_flusher.cancel();
         flushing.await.map_err(AppError::Flusher)?;
+        // This instance will retry nothing now: its flush-log entries can go.
+        if let Err(e) = state.store.forget_instance(&instance).await {
+            tracing::warn!(error = %e, "could not remove this instance's flush-log entries; maintenance prunes them later");
+        }
         state.store.close().await;
         served.map_err(AppError::Serve)
     }

@@ -1,4 +1,5 @@
-//! The `verdict-badges` command line: `serve`, `import`, `render`, `keys`, `stats`.
+//! The `verdict-badges` command line: `serve`, `import`, `render`, `keys`, `stats`,
+//! `counts` ([`crate::counts_file`]).
 
 use crate::app::{Application, shutdown_signal};
 use crate::config::{Config, DEFAULT_DATABASE_URL, ServeArgs};
@@ -53,6 +54,12 @@ pub enum Command {
         /// How many days back, today included (1–366).
         #[arg(long, default_value = "30")]
         days: Days,
+    },
+    /// Export or import count rows as CSV (slug,date,kind,referrer,count).
+    Counts {
+        /// export or import.
+        #[command(subcommand)]
+        action: crate::counts_file::CountsAction,
     },
 }
 
@@ -119,7 +126,7 @@ const MAX_BLOCKING_THREADS: usize = 16;
 pub fn main() -> ExitCode {
     crate::malloc::tune();
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(&cli.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // The blocking pool rasterizes PNGs, which is CPU work: more threads than this
@@ -142,9 +149,15 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(command: &Command) {
+    // An import's set-based statements take seconds by design: not worth sqlx's
+    // slow-statement warnings, which print each statement in full.
+    let default = match command {
+        Command::Counts { .. } => "info,sqlx=error",
+        _ => "info,tower_http=warn,sqlx=warn",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("VERDICT_BADGES_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -164,6 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Render(args) => render(&cli.database_url, args).await,
         Command::Keys { action } => keys(&cli.database_url, action).await,
         Command::Stats { slug, days } => print_stats(&cli.database_url, &slug, days).await,
+        Command::Counts { action } => crate::counts_file::run(&cli.database_url, action).await,
     }
 }
 

@@ -78,6 +78,11 @@ pub struct ServeArgs {
     #[arg(long, env = "VERDICT_BADGES_MAX_CONNECTIONS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
+    /// Days of referrer detail kept; older days' hosts are folded into "(other)" while
+    /// daily totals are kept forever. 0 keeps every host forever.
+    #[arg(long, env = "VERDICT_BADGES_KEEP_REFERRER_DAYS", default_value_t = 400,
+          value_parser = clap::value_parser!(u32).range(0..=36_600))]
+    pub keep_referrer_days: u32,
 }
 
 /// The checked configuration the application runs with.
@@ -115,7 +120,28 @@ pub struct Config {
     pub max_pending_keys: usize,
     /// Bound on connections served at once.
     pub max_connections: usize,
+    /// Days of referrer detail kept before hosts are folded into "(other)"; `None` keeps them.
+    pub keep_referrer_days: Option<u32>,
+    /// How often the maintenance task prunes the flush log and folds old referrers.
+    pub maintenance_interval: Duration,
+    /// Flush-log entries older than this are pruned once their instance has a newer one.
+    pub flush_log_retention: Duration,
+    /// An instance's newest flush-log entry is pruned after this long without a newer one.
+    pub flush_log_idle_instance: Duration,
 }
+
+/// Default period of the maintenance task.
+pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(3600);
+/// Default age past which a flush-log entry with a newer one beside it is pruned: an
+/// hour, far beyond the ≤ 90 s (30 s backoff + a 60 s flush interval at most) in which
+/// a flusher retries a batch once the store answers. Only the newest entry of an
+/// instance can ever be retried, and that one is kept by a separate rule.
+pub const FLUSH_LOG_RETENTION: Duration = Duration::from_secs(3600);
+/// Default silence after which an instance's newest flush-log entry is pruned: 30 days.
+/// A live instance retries its newest batch for as long as the store does not answer
+/// it, so this is the longest outage (seen from that instance) after which a batch whose
+/// commit landed but whose acknowledgement was lost is still recognised.
+pub const FLUSH_LOG_IDLE_INSTANCE: Duration = Duration::from_secs(30 * 86_400);
 
 /// A serve flag that cannot work, named.
 #[derive(Debug, thiserror::Error)]
@@ -192,6 +218,10 @@ impl Config {
             verdict_origin,
             max_pending_keys: args.max_pending_keys as usize,
             max_connections: args.max_connections as usize,
+            keep_referrer_days: (args.keep_referrer_days > 0).then_some(args.keep_referrer_days),
+            maintenance_interval: MAINTENANCE_INTERVAL,
+            flush_log_retention: FLUSH_LOG_RETENTION,
+            flush_log_idle_instance: FLUSH_LOG_IDLE_INSTANCE,
         })
     }
 }

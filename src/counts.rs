@@ -66,6 +66,35 @@ pub const DIRECT: &str = "(direct)";
 /// Referrer bucket for hosts past a tool's daily cap of distinct hosts.
 pub const OTHER_HOST: &str = "(other)";
 
+/// Longest referrer host kept; DNS names are at most 253 characters.
+pub const MAX_HOST_LEN: usize = 253;
+
+/// Whether `referrer` is what a count row may hold: [`DIRECT`], [`OTHER_HOST`], or a
+/// host as the tally keeps it (lowercase letters, digits and `.-_:[]`, at most
+/// [`MAX_HOST_LEN`] characters); otherwise what is wrong with it.
+pub fn check_referrer(referrer: &str) -> Result<(), &'static str> {
+    if referrer == DIRECT || referrer == OTHER_HOST {
+        return Ok(());
+    }
+    if referrer.is_empty() {
+        return Err("must be a host, (direct) or (other); it is empty");
+    }
+    if referrer.len() > MAX_HOST_LEN {
+        return Err("a host is at most 253 characters");
+    }
+    let clean = referrer.bytes().all(|b| {
+        b.is_ascii_lowercase()
+            || b.is_ascii_digit()
+            || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']')
+    });
+    if !clean {
+        return Err(
+            "must be a lowercase host (letters, digits and . - _ : [ ] only), (direct) or (other)",
+        );
+    }
+    Ok(())
+}
+
 /// One counter: a tool, a UTC day, a kind and a referrer host, and how many.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CountRow {
@@ -92,6 +121,22 @@ impl CountRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn referrers_are_hosts_or_buckets() {
+        for ok in [
+            "(direct)",
+            "(other)",
+            "example.com",
+            "a-b_c.example:8080",
+            "[::1]",
+        ] {
+            assert_eq!(check_referrer(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "Example.com", "a b", "a,b", "(none)", &"a".repeat(254)] {
+            assert!(check_referrer(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn kinds_round_trip_by_name() {

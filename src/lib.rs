@@ -18,7 +18,9 @@
 //! - [`catalog`]: verdicts by slug, cached in front of the store (or the [`origin`]).
 //! - [`render`]: badge SVG and PNG rendering; [`badge_cache`]: finished badges in memory.
 //! - [`tally`]: in-memory counters, the rules of what counts, and the flusher.
-//! - [`stats`]: counts read back as the contract's JSON.
+//! - [`stats`]: counts read back as the contract's JSON, from aggregates.
+//! - [`maintenance`]: flush-log pruning and referrer folding, beside the flusher.
+//! - [`counts_file`]: `counts export` and `counts import` (CSV).
 //! - [`chart`]: the owners' daily chart, laid out on the server for an inline SVG.
 //! - [`auth`]: admin token and per-tool stats keys.
 //! - [`http`]: the router, extractors, handlers and the one error type; [`state`]: what
@@ -37,7 +39,9 @@ pub mod chart;
 pub mod cli;
 pub mod config;
 pub mod counts;
+pub mod counts_file;
 pub mod http;
+pub mod maintenance;
 pub mod malloc;
 pub mod metrics;
 pub mod origin;

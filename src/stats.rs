@@ -1,10 +1,8 @@
 //! Counts read back for a tool, in the contract's JSON shape.
 
-use crate::counts::{CountRow, Kind};
-use crate::store::{Store, StoreResult};
+use crate::store::{DayTotals, Store, StoreResult, WindowCounts};
 use crate::verdict::Slug;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
 use time::{Date, Duration, OffsetDateTime};
 
 /// Longest window a stats request may ask for, in days.
@@ -119,85 +117,92 @@ impl std::str::FromStr for Days {
 }
 
 /// Reads a tool's stats for the last `days` UTC days, today included.
+///
+/// Totals, days and top referrers are summed in SQL from the aggregates (see
+/// [`crate::store`]), in one statement: the cost follows the window's days and
+/// referrers, not the number of count rows behind them.
 pub async fn read(store: &Store, slug: &Slug, days: Days) -> StoreResult<Stats> {
     let (from, to) = days.ending(OffsetDateTime::now_utc().date());
-    let rows = store.counts(slug, from, to).await?;
-    Ok(summarize(slug, from, to, &rows))
+    let window = store.window_counts(slug, from, to, TOP_REFERRERS).await?;
+    Ok(assemble(slug, from, to, window))
 }
 
-/// The entry of `host` among the referrers, made when first seen.
-fn referrer<'m, 'a>(
-    referrers: &'m mut HashMap<&'a str, Referrer>,
-    host: &'a str,
-) -> &'m mut Referrer {
-    referrers.entry(host).or_insert_with(|| Referrer {
-        host: host.to_owned(),
-        ..Referrer::default()
+/// A tool's daily series for the last `days` UTC days (the CSV download): every day
+/// of the window, oldest first, zeros included.
+pub async fn read_daily(store: &Store, slug: &Slug, days: Days) -> StoreResult<Series> {
+    let (from, to) = days.ending(OffsetDateTime::now_utc().date());
+    let totals = store.daily_totals(slug, from, to).await?;
+    Ok(Series {
+        from: from.to_string(),
+        to: to.to_string(),
+        daily: zero_filled(from, to, &totals).0,
     })
 }
 
-/// Folds count rows into totals, a zero-filled daily series and top referrers.
-pub fn summarize(slug: &Slug, from: Date, to: Date, rows: &[CountRow]) -> Stats {
+/// The days of a window without their referrers.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Series {
+    /// First day, inclusive.
+    pub from: String,
+    /// Last day, inclusive.
+    pub to: String,
+    /// Every day of the window, oldest first, zeros included.
+    pub daily: Vec<Day>,
+}
+
+/// Every day from `from` to `to` with the sums of the days that have counts, and the
+/// totals over them.
+fn zero_filled(from: Date, to: Date, days: &[DayTotals]) -> (Vec<Day>, Totals) {
     let mut totals = Totals::default();
-    let mut daily: BTreeMap<Date, Day> = BTreeMap::new();
+    let mut out = Vec::with_capacity((to - from).whole_days().max(0) as usize + 1);
+    let mut counted = days.iter().peekable();
     let mut day = from;
     while day <= to {
-        daily.insert(
-            day,
-            Day {
-                date: day.to_string(),
-                ..Day::default()
-            },
-        );
+        let mut entry = Day {
+            date: day.to_string(),
+            ..Day::default()
+        };
+        // Days outside the window cannot come back from the store; skip them anyway.
+        while let Some(c) = counted.next_if(|c| c.day <= day) {
+            if c.day < day {
+                continue;
+            }
+            entry.badge_impressions += c.badge;
+            entry.widget_impressions += c.widget;
+            entry.clicks += c.click;
+            totals.badge_impressions += c.badge;
+            totals.widget_impressions += c.widget;
+            totals.clicks += c.click;
+            totals.bot_requests += c.bot;
+        }
+        out.push(entry);
         match day.next_day() {
             Some(next) => day = next,
             None => break,
         }
     }
-    let mut referrers: HashMap<&str, Referrer> = HashMap::new();
-    for row in rows {
-        let n = row.n;
-        let d = daily.get_mut(&row.day);
-        match row.kind {
-            Kind::Badge => {
-                totals.badge_impressions += n;
-                if let Some(d) = d {
-                    d.badge_impressions += n;
-                }
-                referrer(&mut referrers, &row.referrer).impressions += n;
-            }
-            Kind::Widget => {
-                totals.widget_impressions += n;
-                if let Some(d) = d {
-                    d.widget_impressions += n;
-                }
-                referrer(&mut referrers, &row.referrer).impressions += n;
-            }
-            Kind::Click => {
-                totals.clicks += n;
-                if let Some(d) = d {
-                    d.clicks += n;
-                }
-                referrer(&mut referrers, &row.referrer).clicks += n;
-            }
-            // Bots are totalled, never shown as a referrer's or a day's readers.
-            Kind::Bot => totals.bot_requests += n,
-        }
-    }
-    let mut referrers: Vec<Referrer> = referrers.into_values().collect();
-    referrers.sort_by(|a, b| {
-        (b.impressions, b.clicks)
-            .cmp(&(a.impressions, a.clicks))
-            .then_with(|| a.host.cmp(&b.host))
-    });
-    referrers.truncate(TOP_REFERRERS);
+    (out, totals)
+}
+
+/// The contract's shape from a window's aggregates: zero-filled days, totals over
+/// them, the top referrers as the store ranked them.
+pub fn assemble(slug: &Slug, from: Date, to: Date, window: WindowCounts) -> Stats {
+    let (daily, totals) = zero_filled(from, to, &window.days);
     Stats {
         slug: slug.to_string(),
         from: from.to_string(),
         to: to.to_string(),
         totals,
-        daily: daily.into_values().collect(),
-        referrers,
+        daily,
+        referrers: window
+            .referrers
+            .into_iter()
+            .map(|r| Referrer {
+                host: r.referrer,
+                impressions: r.impressions,
+                clicks: r.clicks,
+            })
+            .collect(),
     }
 }
 
@@ -206,13 +211,13 @@ mod tests {
     use super::*;
     use time::macros::date;
 
-    fn row(day: Date, kind: Kind, referrer: &str, n: u64) -> CountRow {
-        CountRow {
-            slug: Slug::parse("a").unwrap(),
+    fn day(day: Date, badge: u64, widget: u64, click: u64, bot: u64) -> DayTotals {
+        DayTotals {
             day,
-            kind,
-            referrer: referrer.into(),
-            n,
+            badge,
+            widget,
+            click,
+            bot,
         }
     }
 
@@ -228,18 +233,23 @@ mod tests {
     }
 
     #[test]
-    fn summary_zero_fills_days_and_ranks_referrers() {
-        let rows = [
-            row(date!(2026 - 11 - 20), Kind::Badge, "a.example", 5),
-            row(date!(2026 - 11 - 20), Kind::Click, "a.example", 1),
-            row(date!(2026 - 11 - 22), Kind::Widget, "b.example", 7),
-            row(date!(2026 - 11 - 22), Kind::Bot, "(direct)", 3),
-        ];
-        let s = summarize(
+    fn days_are_zero_filled_and_totalled() {
+        let window = WindowCounts {
+            days: vec![
+                day(date!(2026 - 11 - 20), 5, 0, 1, 0),
+                day(date!(2026 - 11 - 22), 0, 7, 0, 3),
+            ],
+            referrers: vec![crate::store::ReferrerTotals {
+                referrer: "b.example".into(),
+                impressions: 7,
+                clicks: 0,
+            }],
+        };
+        let s = assemble(
             &Slug::parse("a").unwrap(),
             date!(2026 - 11 - 20),
             date!(2026 - 11 - 22),
-            &rows,
+            window,
         );
         assert_eq!(
             s.totals,
@@ -250,10 +260,16 @@ mod tests {
                 bot_requests: 3
             }
         );
-        assert_eq!(s.daily.len(), 3);
-        assert_eq!(s.daily[1].badge_impressions, 0);
+        let dates: Vec<&str> = s.daily.iter().map(|d| d.date.as_str()).collect();
+        assert_eq!(dates, ["2026-11-20", "2026-11-21", "2026-11-22"]);
+        assert_eq!(
+            s.daily[1],
+            Day {
+                date: "2026-11-21".into(),
+                ..Day::default()
+            }
+        );
+        assert_eq!((s.daily[2].widget_impressions, s.daily[0].clicks), (7, 1));
         assert_eq!(s.referrers[0].host, "b.example");
-        assert_eq!((s.referrers[1].impressions, s.referrers[1].clicks), (5, 1));
-        assert_eq!(s.referrers.len(), 2, "bots are not referrers");
     }
 }

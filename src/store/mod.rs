@@ -6,11 +6,17 @@
 //! by the URL (`sqlite://…` or `postgres://…`); each has its own migrations
 //! folder so their DDL can diverge when it must.
 
+mod aggregates;
 mod counts;
+mod fold;
+mod imports;
 mod keys;
 mod verdicts;
 
-pub use counts::Applied;
+pub use aggregates::{DayTotals, ReferrerTotals, SPANS, WindowCounts, day_number, window_spans};
+pub use counts::{Applied, Selection};
+pub use fold::FoldedDay;
+pub use imports::{CountsImport, PastImport};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

@@ -2,10 +2,12 @@
 //! real server on port 0, and the `verdict-badges` binary as a real process where
 //! the behaviour is about processes (signals, exit codes).
 
+mod aggregates;
 mod badges;
 mod browser;
 mod cli;
 mod counting;
+mod counts_file;
 mod headers;
 mod helpers;
 mod limits;

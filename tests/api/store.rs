@@ -112,7 +112,7 @@ async fn stats_keys_and_counts_by_window(backend: TestBackend) {
     assert_eq!(inside, vec![row("a", "y", 2)]);
     assert_eq!(
         store
-            .prune_flush_log(Duration::from_secs(3600))
+            .prune_flush_log(Duration::from_secs(3600), Duration::from_secs(86_400))
             .await
             .unwrap(),
         0

@@ -5,7 +5,7 @@ use crate::http::errors::ErrorBody;
 use crate::http::errors::{HttpError, OnSurface};
 use crate::http::extract::{ApiSlug, OwnerCredential, Window};
 use crate::state::AppState;
-use crate::stats::{self, Stats};
+use crate::stats::{self, Series};
 use crate::verdict::Slug;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 pub const CSV_HEADER: &str = "date,badge_impressions,widget_impressions,clicks";
 
 /// The daily counts as CSV: the header line, then one row per day, oldest first.
-pub fn to_csv(stats: &Stats) -> String {
+pub fn to_csv(stats: &Series) -> String {
     let mut out = String::with_capacity(CSV_HEADER.len() + 1 + stats.daily.len() * 24);
     out.push_str(CSV_HEADER);
     out.push_str("\r\n");
@@ -35,7 +35,10 @@ pub async fn csv_response(
     slug: &Slug,
     window: Window,
 ) -> Result<Response, HttpError> {
-    let stats = stats::read(&state.store, slug, window.0).await.on_api()?;
+    // Only the days: the referrers are not part of the file.
+    let stats = stats::read_daily(&state.store, slug, window.0)
+        .await
+        .on_api()?;
     let disposition = HeaderValue::from_str(&format!(
         "attachment; filename=\"{slug}-stats-{}-to-{}.csv\"",
         stats.from, stats.to
@@ -86,23 +89,24 @@ pub async fn page_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::counts::{CountRow, Kind};
-    use time::macros::date;
+    use crate::stats::Day;
 
     #[test]
     fn csv_has_a_row_per_day() {
-        let s = crate::stats::summarize(
-            &Slug::parse("a").unwrap(),
-            date!(2026 - 11 - 20),
-            date!(2026 - 11 - 22),
-            &[CountRow {
-                slug: Slug::parse("a").unwrap(),
-                day: date!(2026 - 11 - 21),
-                kind: Kind::Click,
-                referrer: "x".into(),
-                n: 2,
-            }],
-        );
+        let day = |date: &str, clicks| Day {
+            date: date.into(),
+            clicks,
+            ..Day::default()
+        };
+        let s = Series {
+            from: "2026-11-20".into(),
+            to: "2026-11-22".into(),
+            daily: vec![
+                day("2026-11-20", 0),
+                day("2026-11-21", 2),
+                day("2026-11-22", 0),
+            ],
+        };
         assert_eq!(
             to_csv(&s),
             "date,badge_impressions,widget_impressions,clicks\r\n\
