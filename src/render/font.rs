@@ -116,12 +116,13 @@ const EMOJI_FAMILY: &str = "Noto Color Emoji";
 /// The `font-family` written into badges.
 ///
 /// The bundled families in fallback order, so a browser that has them picks the face
-/// the PNG uses for every character; Verdana and Geneva stand in for DejaVu Sans where
-/// it is missing (wide screen faces of close proportions), and the emoji family comes after the
-/// generic family because emoji fonts map digits and spaces too. `textLength` keeps
-/// the widths pinned whatever the browser ends up using.
-pub(crate) const FONT_STACK: &str = "'DejaVu Sans',Verdana,Geneva,'Noto Sans Arabic',\
-'Noto Sans Devanagari','Noto Sans Thai','Noto Sans CJK SC',sans-serif,'Noto Color Emoji'";
+/// the PNG uses for every character; Verdana stands in for DejaVu Sans where it is
+/// missing (a wide screen face of close proportions), and the emoji family comes after
+/// the generic family because emoji fonts map digits and spaces too. `textLength`
+/// keeps the widths pinned whatever the browser ends up using. Names are unquoted
+/// (valid CSS for names made of identifiers): every cached SVG carries this list.
+pub(crate) const FONT_STACK: &str = "DejaVu Sans,Verdana,Noto Sans Arabic,Noto Sans Devanagari,\
+Noto Sans Thai,Noto Sans CJK SC,sans-serif,Noto Color Emoji";
 
 /// Index of a bundled face.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -139,7 +140,8 @@ pub(crate) struct Face {
     pub colour: bool,
     charmap: skrifa::charmap::Charmap<'static>,
     outlines: OutlineGlyphCollection<'static>,
-    shaper_data: ShaperData,
+    /// The face's shaper, built once: the faces live as long as the process.
+    shaper: harfrust::Shaper<'static>,
     /// Shaping plans by direction and script: compiling one costs more than shaping a
     /// name, and a face sees only a handful of combinations.
     plans: RwLock<Vec<Plan>>,
@@ -169,7 +171,10 @@ impl Face {
             colour: !font.bitmap_strikes().is_empty(),
             charmap: font.charmap(),
             outlines: font.outline_glyphs(),
-            shaper_data: ShaperData::new(&font),
+            // Leaked once per face per process: the shaper borrows it for ever.
+            shaper: Box::leak(Box::new(ShaperData::new(&font)))
+                .shaper(&font)
+                .build(),
             plans: RwLock::new(Vec::new()),
             font,
         }
@@ -186,18 +191,13 @@ impl Face {
         self.charmap.map(c).map(|g| g.to_u32())
     }
 
-    /// A shaper for this face.
-    pub(crate) fn shaper(&self) -> harfrust::Shaper<'_> {
-        self.shaper_data.shaper(&self.font).build()
+    /// The face's shaper.
+    pub(crate) fn shaper(&self) -> &harfrust::Shaper<'static> {
+        &self.shaper
     }
 
     /// The shaping plan for `direction` and `script`, compiled once.
-    pub(crate) fn plan(
-        &self,
-        shaper: &harfrust::Shaper<'_>,
-        direction: Direction,
-        script: Option<Script>,
-    ) -> Arc<ShapePlan> {
+    pub(crate) fn plan(&self, direction: Direction, script: Option<Script>) -> Arc<ShapePlan> {
         let find = |plans: &[Plan]| {
             plans
                 .iter()
@@ -211,7 +211,7 @@ impl Face {
         if let Some(plan) = find(&plans) {
             return plan;
         }
-        let plan = Arc::new(ShapePlan::new(shaper, direction, script, None, &[]));
+        let plan = Arc::new(ShapePlan::new(&self.shaper, direction, script, None, &[]));
         plans.push((direction, script, plan.clone()));
         plan
     }

@@ -76,6 +76,23 @@ pub(crate) fn pieces(fonts: &Fonts, text: &str, bold: bool) -> Vec<Piece> {
         }];
     }
     let faces = assign_faces(fonts, text, bold);
+    if !text.chars().any(is_right_to_left) {
+        // Without a right-to-left character the whole text is one left-to-right run
+        // (bidi controls were dropped when the text was cleaned).
+        return faces
+            .into_iter()
+            .map(|(range, face)| Piece {
+                range,
+                face,
+                rtl: false,
+            })
+            .collect();
+    }
+    in_visual_order(text, &faces)
+}
+
+/// The face runs of `text` cut where its bidi runs change, in visual order.
+fn in_visual_order(text: &str, faces: &[(Range<usize>, FaceId)]) -> Vec<Piece> {
     let bidi = BidiInfo::new(text, Some(Level::ltr()));
     let mut out = Vec::new();
     for paragraph in &bidi.paragraphs {
@@ -120,7 +137,7 @@ fn shape_piece(fonts: &Fonts, piece: &Piece, text: &str, size: f32, out: &mut La
     buffer.guess_segment_properties();
     // No strong character means no script, which the plan must know as such.
     let script = Some(buffer.script()).filter(|&s| s != harfrust::script::UNKNOWN);
-    let plan = face.plan(&shaper, buffer.direction(), script);
+    let plan = face.plan(buffer.direction(), script);
     let shaped = shaper.shape(buffer, ShapeOptions::new().plan(Some(&plan)));
     let scale = size / face.units_per_em;
     for (info, pos) in shaped.glyph_infos().iter().zip(shaped.glyph_positions()) {
@@ -187,6 +204,21 @@ fn pick_face(fonts: &Fonts, cluster: &str, bold: bool) -> FaceId {
         .find(|&face| has_all(face))
         .or_else(|| fonts.chain(bold).find(|&face| fonts.face(face).has(first)))
         .unwrap_or(fonts.primary(bold))
+}
+
+/// Whether `c` could make any of the text run right to left: a character of a
+/// right-to-left script (bidi classes R and AL, and the Arabic digits, AN, which sit in
+/// the same blocks) or a right-to-left mark.
+fn is_right_to_left(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0590}'..='\u{08FF}'
+            | '\u{200F}'
+            | '\u{FB1D}'..='\u{FDFF}'
+            | '\u{FE70}'..='\u{FEFF}'
+            | '\u{10800}'..='\u{10FFF}'
+            | '\u{1E800}'..='\u{1EFFF}'
+    )
 }
 
 /// The zero-width joiner.
@@ -549,6 +581,27 @@ mod tests {
                     "{name:?} cut inside a cluster: {kept:?}"
                 );
                 assert!(cut.width <= width && cut.glyphs().iter().all(|g| g.id != 0));
+            }
+        }
+    }
+
+    /// Text without a right-to-left character skips the bidi algorithm: it must get
+    /// what the algorithm would give.
+    #[test]
+    fn left_to_right_text_needs_no_bidi() {
+        let fonts = &*FONTS;
+        let samples = SCRIPTS.iter().map(|(_, name, _)| *name);
+        for text in samples
+            .chain(MIXED.iter().copied())
+            .chain(ONE_FACE.iter().copied())
+        {
+            for bold in [true, false] {
+                let faces = assign_faces(fonts, text, bold);
+                assert_eq!(
+                    pieces(fonts, text, bold),
+                    in_visual_order(text, &faces),
+                    "{text:?}"
+                );
             }
         }
     }
