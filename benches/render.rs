@@ -6,8 +6,10 @@
 //! running service after the first request for a tool.
 //!
 //! The `*_new_tool` benches are the first badge of a tool never drawn before: every
-//! iteration names a new tool, so its name is shaped, outlined and rasterized afresh;
+//! iteration names a new tool, so its name is laid out (and for a PNG, drawn) afresh;
 //! only the runs every badge shares (stamp, tally, brand) come from the renderer's caches.
+//! `*_new_tool` names are ASCII ("Tool number 17"); `*_new_tool_any_script` names take
+//! turns through every script the bundled fonts cover, emoji included.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -28,6 +30,35 @@ fn new_tools(base: &Verdict) -> impl FnMut() -> Verdict + '_ {
         n += 1;
         Verdict {
             name: format!("Tool number {n}"),
+            ..base.clone()
+        }
+    }
+}
+
+/// A name in each script the bundled fonts cover.
+const SCRIPT_NAMES: [&str; 12] = [
+    "Café Crème",
+    "Ελληνικός Βοηθός",
+    "Яндекс ГигаЧат",
+    "مساعد الذكاء",
+    "עוזר בינה",
+    "通义千问",
+    "語音助手",
+    "ひらがなカタカナ",
+    "클로바노트",
+    "हिन्दी सहायक",
+    "ผู้ช่วยภาษาไทย",
+    "Ollama 🦙 👩‍💻",
+];
+
+/// Verdicts like `base` for never-drawn tools whose names take turns through
+/// [`SCRIPT_NAMES`].
+fn new_tools_any_script(base: &Verdict) -> impl FnMut() -> Verdict + '_ {
+    let mut n = 0_usize;
+    move || {
+        n += 1;
+        Verdict {
+            name: format!("{} {n}", SCRIPT_NAMES[n % SCRIPT_NAMES.len()]),
             ..base.clone()
         }
     }
@@ -59,6 +90,14 @@ fn svg(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    let mut tools = new_tools_any_script(&v);
+    c.bench_function("svg_card_new_tool_any_script", |b| {
+        b.iter_batched(
+            &mut tools,
+            |fresh| r.badge_svg(&fresh, CARD),
+            BatchSize::SmallInput,
+        )
+    });
 }
 
 fn png(c: &mut Criterion) {
@@ -81,6 +120,14 @@ fn png(c: &mut Criterion) {
             )
         });
     }
+    let mut tools = new_tools_any_script(&v);
+    c.bench_function("png_card_scale2_new_tool_any_script", |b| {
+        b.iter_batched(
+            &mut tools,
+            |fresh| r.badge_png(&fresh, CARD, 2),
+            BatchSize::SmallInput,
+        )
+    });
     // For comparison: rasterizing the served SVG, which shapes its text again.
     let text_svg = r.badge_svg(&v, CARD);
     for (name, scale) in [

@@ -248,14 +248,14 @@ async fn render(url: &str, args: RenderArgs) -> anyhow::Result<()> {
         style: args.style,
         theme: args.theme,
     };
-    let svg = renderer.badge_svg(&verdict, variant);
     let format = match args.format {
         FormatArg::Svg => Format::Svg,
         FormatArg::Png => Format::Png { scale: args.scale },
     };
     let bytes = match format {
-        Format::Svg => svg.into_bytes(),
-        Format::Png { scale } => renderer.png(&svg, scale.get())?,
+        Format::Svg => renderer.badge_svg(&verdict, variant).into_bytes(),
+        // The served PNG: drawn from the renderer's own text layout.
+        Format::Png { scale } => renderer.badge_png(&verdict, variant, scale.get())?,
     };
     match args.out {
         Some(path) => {

@@ -1,20 +1,18 @@
-//! Text measurement and outlines, from usvg's own layout of the bundled fonts.
+//! Text measurement, cached: the width the SVG pins and the glyphs the PNG draws.
 //!
-//! Measuring with the same engine that rasterizes the PNG (usvg shapes with harfrust)
-//! means the widths pinned in the SVG with `textLength` are exactly what the PNG shows.
-//! One layout yields both the advance width and the glyph outlines, which the PNG path
-//! fills directly instead of shaping the text again.
+//! Measuring lays the text out once ([`super::shape::layout`]) and keeps the placed
+//! glyphs; their outlines are drawn only when a PNG needs them, so a name's first SVG
+//! costs one shaping and nothing more.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use super::cache::{BoundedCache, Weigh};
-use super::escape::Xml;
-use super::font::FAMILY;
+use super::font::FONTS;
+use super::shape::{self, Glyph};
 
 /// How many distinct (text, weight, size) layouts are kept.
 const CACHE_CAPACITY: usize = 4096;
-/// And how many bytes of text and outlines they may hold.
+/// And how many bytes of text and glyphs they may hold.
 const CACHE_BYTES: usize = 4 << 20;
 
 /// The ellipsis appended to text cut to fit.
@@ -30,17 +28,97 @@ pub(crate) struct Shaped {
     pub size: f32,
     /// Advance width, px.
     pub width: f32,
-    /// The glyph outlines, origin at the start of the baseline; `None` if nothing is drawn.
-    pub outline: Option<tiny_skia::Path>,
+    /// The placed glyphs, left to right.
+    glyphs: Box<[Glyph]>,
+}
+
+impl Shaped {
+    /// Lays `text` out.
+    fn new(text: &str, bold: bool, size: f32) -> Shaped {
+        let layout = shape::layout(text, bold, size);
+        Shaped {
+            text: text.into(),
+            bold,
+            size,
+            width: layout.width,
+            glyphs: layout.glyphs.into_boxed_slice(),
+        }
+    }
+
+    /// The placed glyphs, left to right.
+    pub(crate) fn glyphs(&self) -> &[Glyph] {
+        &self.glyphs
+    }
+
+    /// The outlines of the glyphs drawn in the text's colour, origin at the start of
+    /// the baseline; `None` if there are none. Colour glyphs (emoji) are not outlines:
+    /// the PNG path draws them from their bitmaps.
+    pub(crate) fn outline(&self) -> Option<tiny_skia::Path> {
+        self.outline_of(0..self.glyphs.len())
+    }
+
+    /// The outline of the glyphs in `range` (see [`Shaped::outline`]).
+    pub(crate) fn outline_of(&self, range: std::ops::Range<usize>) -> Option<tiny_skia::Path> {
+        let mut pen = Pen {
+            path: tiny_skia::PathBuilder::new(),
+            at: (0.0, 0.0),
+            scale: 0.0,
+        };
+        for glyph in &self.glyphs[range] {
+            let face = FONTS.face(glyph.face);
+            if face.colour {
+                continue;
+            }
+            pen.at = (glyph.x, glyph.y);
+            pen.scale = self.size / face.units_per_em;
+            face.outline(glyph.id, &mut pen);
+        }
+        pen.path.finish()
+    }
+}
+
+/// Draws glyph outlines (font units, y up) into a path at a glyph's place (px, y down).
+struct Pen {
+    path: tiny_skia::PathBuilder,
+    at: (f32, f32),
+    scale: f32,
+}
+
+impl Pen {
+    fn map(&self, x: f32, y: f32) -> (f32, f32) {
+        (self.at.0 + x * self.scale, self.at.1 - y * self.scale)
+    }
+}
+
+impl skrifa::outline::OutlinePen for Pen {
+    fn move_to(&mut self, x: f32, y: f32) {
+        let (x, y) = self.map(x, y);
+        self.path.move_to(x, y);
+    }
+
+    fn line_to(&mut self, x: f32, y: f32) {
+        let (x, y) = self.map(x, y);
+        self.path.line_to(x, y);
+    }
+
+    fn quad_to(&mut self, cx: f32, cy: f32, x: f32, y: f32) {
+        let ((cx, cy), (x, y)) = (self.map(cx, cy), self.map(x, y));
+        self.path.quad_to(cx, cy, x, y);
+    }
+
+    fn curve_to(&mut self, cx0: f32, cy0: f32, cx1: f32, cy1: f32, x: f32, y: f32) {
+        let (c0, c1, p) = (self.map(cx0, cy0), self.map(cx1, cy1), self.map(x, y));
+        self.path.cubic_to(c0.0, c0.1, c1.0, c1.1, p.0, p.1);
+    }
+
+    fn close(&mut self) {
+        self.path.close();
+    }
 }
 
 impl Weigh for Shaped {
     fn weight(&self) -> usize {
-        let outline = self
-            .outline
-            .as_ref()
-            .map_or(0, |p| std::mem::size_of_val(p.points()) + p.verbs().len());
-        std::mem::size_of::<Shaped>() + self.text.len() + outline
+        std::mem::size_of::<Shaped>() + self.text.len() + std::mem::size_of_val(&*self.glyphs)
     }
 }
 
@@ -57,10 +135,13 @@ impl Measurer {
         }
     }
 
-    /// The layout of `text` (already cleaned) in the bundled font.
+    /// The layout of `text` (already cleaned) in the bundled fonts.
+    ///
+    /// Layout uses the bundled faces directly; the usvg options are taken so callers
+    /// need not change if layout ever depends on them again.
     pub(crate) fn shape(
         &self,
-        opts: &usvg::Options,
+        _opts: &usvg::Options,
         text: &str,
         bold: bool,
         size: f32,
@@ -72,9 +153,9 @@ impl Measurer {
             if &*hit.text == text && hit.bold == bold && hit.size == size {
                 return hit;
             }
-            return Arc::new(layout(opts, text, bold, size));
+            return Arc::new(Shaped::new(text, bold, size));
         }
-        let shaped = Arc::new(layout(opts, text, bold, size));
+        let shaped = Arc::new(Shaped::new(text, bold, size));
         self.cache.insert(key, shaped.clone());
         shaped
     }
@@ -121,7 +202,9 @@ impl Measurer {
         size: f32,
         max_width: f32,
     ) -> Arc<Shaped> {
-        let cuts: Vec<usize> = text.char_indices().map(|(i, _)| i).skip(1).collect();
+        // Cut only between character clusters: never between a base and its marks, inside
+        // an emoji sequence, or between the two halves of a flag.
+        let cuts: Vec<usize> = shape::clusters(text).map(|c| c.start).skip(1).collect();
         let with_ellipsis = |n: usize| -> Arc<Shaped> {
             let end = if n == 0 { 0 } else { cuts[n - 1] };
             let mut s = text[..end]
@@ -132,7 +215,7 @@ impl Measurer {
             s.push(ELLIPSIS);
             self.shape(opts, &s, bold, size)
         };
-        // Binary search for the largest count of kept characters that fits.
+        // Binary search for the largest count of kept clusters that fits.
         let (mut lo, mut hi) = (0usize, cuts.len());
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
@@ -143,65 +226,5 @@ impl Measurer {
             }
         }
         with_ellipsis(lo)
-    }
-}
-
-/// Lays `text` out with usvg, returning its advance width and outlines.
-///
-/// The text is anchored at its end on x = 0, so the leftmost glyph origin sits at
-/// `-width`, whatever the text's direction.
-fn layout(opts: &usvg::Options, text: &str, bold: bool, size: f32) -> Shaped {
-    let mut svg = String::with_capacity(text.len() + 200);
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"><text font-family="{FAMILY}" font-size="{size}" font-weight="{}" text-anchor="end">{}</text></svg>"#,
-        if bold { "bold" } else { "normal" },
-        Xml(text)
-    );
-    let mut shaped = Shaped {
-        text: text.into(),
-        bold,
-        size,
-        width: 0.0,
-        outline: None,
-    };
-    let Ok(tree) = usvg::Tree::from_str(&svg, opts) else {
-        return shaped;
-    };
-    let Some(laid) = find_text(tree.root()) else {
-        return shaped;
-    };
-    let start = laid
-        .layouted()
-        .iter()
-        .flat_map(|span| span.positioned_glyphs.iter())
-        .map(|g| g.transform().tx)
-        .fold(0.0f32, f32::min);
-    shaped.width = -start;
-    let mut outline = tiny_skia::PathBuilder::new();
-    collect_paths(laid.flattened(), &mut outline);
-    shaped.outline = outline
-        .finish()
-        .and_then(|p| p.transform(tiny_skia::Transform::from_translate(-start, 0.0)));
-    shaped
-}
-
-/// The first text node in `group` or below it.
-fn find_text(group: &usvg::Group) -> Option<&usvg::Text> {
-    group.children().iter().find_map(|node| match node {
-        usvg::Node::Text(t) => Some(&**t),
-        usvg::Node::Group(g) => find_text(g),
-        _ => None,
-    })
-}
-
-/// Appends every glyph path under `group` to `out`.
-fn collect_paths(group: &usvg::Group, out: &mut tiny_skia::PathBuilder) {
-    for node in group.children() {
-        match node {
-            usvg::Node::Path(path) => out.push_path(path.data()),
-            usvg::Node::Group(g) => collect_paths(g, out),
-            _ => {}
-        }
     }
 }

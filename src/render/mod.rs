@@ -1,10 +1,11 @@
 //! Badge rendering: verdicts to SVG and PNG.
 //!
 //! [`Renderer`] draws two styles (the 360×90 card and the 20 px compact badge) in two
-//! themes. Text is measured with the bundled DejaVu Sans through usvg's own layout, and
-//! each width is pinned in the SVG with `textLength`, so a browser lays the badge out
-//! exactly like the PNG. The PNG path fills text from cached glyph outlines rather than
-//! shaping it again.
+//! themes. Text is laid out once ([`shape`]) in the bundled fonts, which cover every
+//! script a tool name may come in and emoji ([`font`]); each width is pinned in the SVG
+//! with `textLength`, so a browser lays the badge out like the PNG, and the PNG path draws
+//! the same placed glyphs (outlines filled, emoji from their colour bitmaps) rather than
+//! shaping the text again.
 
 mod cache;
 mod card;
@@ -16,6 +17,7 @@ mod font;
 mod measure;
 mod palette;
 mod png;
+mod shape;
 mod svg;
 #[cfg(test)]
 mod tests;

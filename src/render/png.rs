@@ -1,9 +1,18 @@
 //! Rasterizing an SVG to PNG: usvg → resvg → tiny-skia → png.
+//!
+//! A badge's text is not rasterized by usvg: it is drawn from the renderer's own layout
+//! (outline glyphs filled, colour glyphs drawn from their bitmaps), exactly as resvg
+//! draws the same glyphs, and kept as sprites.
 
 use std::sync::Arc;
 
+use skrifa::MetadataProvider;
+
 use super::RenderError;
 use super::cache::{BoundedCache, Weigh};
+use super::font::FONTS;
+use super::measure::Shaped;
+use super::shape::Glyph;
 use super::svg::Run;
 
 /// Largest PNG side we will allocate, px: an SVG handed in from elsewhere must not make
@@ -82,19 +91,19 @@ fn rasterize_run(
     scale: u8,
     key: (Box<str>, bool, u32, &'static str, u8, u32, u32),
 ) -> Option<Sprite> {
-    let outline = run.shaped.outline.as_ref()?;
+    let ink = Ink::of(&run.shaped);
     let at = tiny_skia::Transform::from_scale(f32::from(scale), f32::from(scale))
         .pre_translate(run.x, run.y);
-    let bounds = outline.bounds().transform(at)?;
+    let bounds = ink.bounds(at)?;
     // One spare pixel each side: anti-aliasing can touch the pixel past the bounds.
     let left = bounds.left().floor() as i32 - 1;
     let top = bounds.top().floor() as i32 - 1;
     let width = (bounds.right().ceil() as i32 - left + 1).max(1) as u32;
     let height = (bounds.bottom().ceil() as i32 - top + 1).max(1) as u32;
     let mut pixmap = tiny_skia::Pixmap::new(width, height)?;
-    fill_run(
+    ink.draw(
         &mut pixmap,
-        run,
+        run.fill,
         at.post_translate(-left as f32, -top as f32),
     );
     Some(Sprite {
@@ -103,6 +112,138 @@ fn rasterize_run(
         top,
         key,
     })
+}
+
+/// What a run puts on the badge: its outline glyphs as one path, and its colour glyphs.
+struct Ink {
+    outline: Option<tiny_skia::Path>,
+    bitmaps: Vec<Bitmap>,
+}
+
+/// A colour glyph: a PNG image from the emoji face's bitmap strike, placed as usvg
+/// places it (`PositionedGlyph::cbdt_transform`).
+struct Bitmap {
+    png: &'static [u8],
+    width: f32,
+    height: f32,
+    /// From the image's pixels to the run's coordinates (px, origin at the start of
+    /// the baseline).
+    place: tiny_skia::Transform,
+}
+
+impl Ink {
+    /// The outline and the colour glyphs of `shaped`.
+    fn of(shaped: &Shaped) -> Ink {
+        Ink::of_glyphs(shaped, 0..shaped.glyphs().len())
+    }
+
+    /// The outline and the colour glyphs of the glyphs in `range`.
+    fn of_glyphs(shaped: &Shaped, range: std::ops::Range<usize>) -> Ink {
+        let bitmaps = shaped.glyphs()[range.clone()]
+            .iter()
+            .filter_map(|glyph| bitmap(glyph, shaped.size))
+            .collect();
+        Ink {
+            outline: shaped.outline_of(range),
+            bitmaps,
+        }
+    }
+
+    /// Where the ink may fall once drawn with `at`.
+    fn bounds(&self, at: tiny_skia::Transform) -> Option<tiny_skia::Rect> {
+        let mut rects = Vec::with_capacity(1 + self.bitmaps.len());
+        if let Some(outline) = &self.outline {
+            rects.push(outline.bounds().transform(at)?);
+        }
+        for b in &self.bitmaps {
+            let rect = tiny_skia::Rect::from_xywh(0.0, 0.0, b.width, b.height)?;
+            rects.push(rect.transform(at.pre_concat(b.place))?);
+        }
+        let mut rects = rects.into_iter();
+        let first = rects.next()?;
+        rects.try_fold(first, |acc, r| {
+            tiny_skia::Rect::from_ltrb(
+                acc.left().min(r.left()),
+                acc.top().min(r.top()),
+                acc.right().max(r.right()),
+                acc.bottom().max(r.bottom()),
+            )
+        })
+    }
+
+    /// Draws the run with `at`: outlines filled the way resvg fills a path
+    /// (anti-aliased, non-zero winding, source-over), bitmaps the way resvg draws an
+    /// image (bicubic sampling, edges padded).
+    fn draw(&self, pixmap: &mut tiny_skia::Pixmap, fill: &str, at: tiny_skia::Transform) {
+        if let Some(outline) = &self.outline {
+            let mut paint = tiny_skia::Paint::default();
+            let [r, g, b] = rgb(fill);
+            paint.set_color_rgba8(r, g, b, 255);
+            paint.anti_alias = true;
+            pixmap.fill_path(outline, &paint, tiny_skia::FillRule::Winding, at, None);
+        }
+        for b in &self.bitmaps {
+            let Ok(image) = tiny_skia::Pixmap::decode_png(b.png) else {
+                continue;
+            };
+            let Some(rect) = tiny_skia::Rect::from_xywh(0.0, 0.0, b.width, b.height) else {
+                continue;
+            };
+            let paint = tiny_skia::Paint {
+                shader: tiny_skia::Pattern::new(
+                    image.as_ref(),
+                    tiny_skia::SpreadMode::Pad,
+                    tiny_skia::FilterQuality::Bicubic,
+                    1.0,
+                    tiny_skia::Transform::identity(),
+                ),
+                ..tiny_skia::Paint::default()
+            };
+            pixmap.fill_rect(rect, &paint, at.pre_concat(b.place), None);
+        }
+    }
+}
+
+/// The colour bitmap of `glyph`, if its face draws with bitmaps.
+fn bitmap(glyph: &Glyph, size: f32) -> Option<Bitmap> {
+    let face = FONTS.face(glyph.face);
+    if !face.colour {
+        return None;
+    }
+    let strikes = face.font.bitmap_strikes();
+    let image = strikes.glyph_for_size(
+        skrifa::prelude::Size::unscaled(),
+        skrifa::GlyphId::new(glyph.id),
+    )?;
+    let skrifa::bitmap::BitmapData::Png(png) = image.data else {
+        return None;
+    };
+    // usvg: the glyph's transform, scaled from font units to image pixels, the image's
+    // top-left corner raised by its bearing above the baseline.
+    let pixel = size / image.ppem_x;
+    let place = tiny_skia::Transform::from_translate(glyph.x, glyph.y)
+        .pre_scale(pixel, pixel)
+        .pre_translate(image.inner_bearing_x, -image.inner_bearing_y);
+    Some(Bitmap {
+        png,
+        width: image.width as f32,
+        height: image.height as f32,
+        place,
+    })
+}
+
+/// Draws the glyphs `range` of `shaped` alone, in black on transparent, with `at`, on
+/// a `width`×`height` pixmap: what tests look at to see that every glyph draws.
+#[cfg(test)]
+pub(crate) fn draw_glyphs(
+    shaped: &Shaped,
+    range: std::ops::Range<usize>,
+    (width, height): (u32, u32),
+    at: tiny_skia::Transform,
+) -> tiny_skia::Pixmap {
+    let mut pixmap = tiny_skia::Pixmap::new(width, height).expect("a test pixmap");
+    Ink::of_glyphs(shaped, range).draw(&mut pixmap, "#000000", at);
+    pixmap
 }
 
 /// Renders `svg` at `scale` times its size, draws the text `runs` over it, and encodes
@@ -149,23 +290,10 @@ pub(crate) fn rasterize(
                 );
             }
         } else {
-            fill_run(&mut pixmap, run, transform.pre_translate(run.x, run.y));
+            Ink::of(&run.shaped).draw(&mut pixmap, run.fill, transform.pre_translate(run.x, run.y));
         }
     }
     super::encode::encode(&pixmap)
-}
-
-/// Fills one run's cached glyph outlines, the way resvg fills a path: anti-aliased,
-/// non-zero winding, source-over.
-fn fill_run(pixmap: &mut tiny_skia::Pixmap, run: &Run, at: tiny_skia::Transform) {
-    let Some(outline) = &run.shaped.outline else {
-        return;
-    };
-    let mut paint = tiny_skia::Paint::default();
-    let [r, g, b] = rgb(run.fill);
-    paint.set_color_rgba8(r, g, b, 255);
-    paint.anti_alias = true;
-    pixmap.fill_path(outline, &paint, tiny_skia::FillRule::Winding, at, None);
 }
 
 /// The channels of a `#rrggbb` palette colour (black if malformed, which the palette

@@ -171,7 +171,7 @@ impl SvgDoc {
                 let _ = write!(self.out, ">{}</text>", Xml(&shaped.text));
             }
             TextMode::Outlines => {
-                if let Some(outline) = &shaped.outline {
+                if let Some(outline) = &shaped.outline() {
                     let _ = write!(
                         self.out,
                         r#"<path transform="translate({} {})" fill="{fill}" d=""#,
