@@ -8,7 +8,7 @@ use super::client::{ClientIp, record_view};
 use super::headers;
 use super::pages;
 use crate::app::AppState;
-use crate::render::Theme;
+use crate::render::{Theme, boat_path, check_path, cross_path, ship_share};
 use crate::tally::Kind;
 use crate::verdict::{Call, Slug, Verdict};
 use askama::Template;
@@ -44,6 +44,8 @@ struct Widget {
     ship: bool,
     /// "75%", or empty when the panel cast no votes.
     share: String,
+    /// The stamp's second line in the badges' words, "75% ship", or empty.
+    share_words: String,
     tally: String,
     reviews: Vec<ReviewCell>,
     columns: usize,
@@ -53,6 +55,10 @@ struct Widget {
     pricing: String,
     category: String,
     click_url: String,
+    /// The stamp's ✓ or ✗, the card badge's own path on a 16-unit disc.
+    seal_path: String,
+    /// The ShipOrSkip mark's boat on a 16-unit tile.
+    boat_path: String,
 }
 
 #[derive(Template)]
@@ -64,6 +70,7 @@ struct WidgetError<'a> {
 }
 
 /// Reads `theme` from the query; unknown parameters (cache-busters) are ignored.
+/// Without one the widget follows the reader's colour scheme (`auto`).
 ///
 /// The error names the parameter and the value that was refused.
 pub fn parse_theme(query: Option<&str>) -> Result<Theme, (&'static str, String)> {
@@ -71,7 +78,7 @@ pub fn parse_theme(query: Option<&str>) -> Result<Theme, (&'static str, String)>
     if query.len() > MAX_QUERY_LEN {
         return Err(("query", "too long".to_owned()));
     }
-    let mut theme = Theme::default();
+    let mut theme = Theme::Auto;
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
         if name == "theme" {
             theme = Theme::parse(&value).map_err(|_| ("theme", value.into_owned()))?;
@@ -122,6 +129,7 @@ impl Widget {
                 .ship_percent()
                 .map(|p| format!("{p}%"))
                 .unwrap_or_default(),
+            share_words: v.panel.ship_percent().map(ship_share).unwrap_or_default(),
             tally: v.tally_words(),
             reviews,
             columns,
@@ -130,6 +138,11 @@ impl Widget {
             pricing: v.pricing.clone(),
             category: v.category.clone(),
             click_url,
+            seal_path: match v.verdict {
+                Call::Ship => check_path(8.0, 8.0, 8.0),
+                Call::Skip => cross_path(8.0, 8.0, 8.0),
+            },
+            boat_path: boat_path(16.0),
         }
     }
 }
@@ -209,7 +222,7 @@ fn framable(mut response: Response) -> Response {
 /// `400` with a small page naming the parameter that is wrong.
 fn bad_parameter(parameter: &str, value: &str) -> Response {
     let allowed = match parameter {
-        "theme" => "light or dark",
+        "theme" => "light, dark or auto",
         _ => "at most 512 characters",
     };
     // Long values would only clutter the page; the start is enough to recognise.
@@ -241,9 +254,11 @@ mod tests {
 
     #[test]
     fn theme_parameter() {
-        assert_eq!(parse_theme(None), Ok(Theme::Light));
+        assert_eq!(parse_theme(None), Ok(Theme::Auto));
         assert_eq!(parse_theme(Some("theme=dark&v=2")), Ok(Theme::Dark));
-        assert_eq!(parse_theme(Some("v=2")), Ok(Theme::Light));
+        assert_eq!(parse_theme(Some("theme=light")), Ok(Theme::Light));
+        assert_eq!(parse_theme(Some("theme=auto")), Ok(Theme::Auto));
+        assert_eq!(parse_theme(Some("v=2")), Ok(Theme::Auto));
         assert_eq!(
             parse_theme(Some("theme=neon")),
             Err(("theme", "neon".to_owned()))
@@ -271,6 +286,25 @@ mod tests {
         for r in &v.reviews {
             assert!(html.contains(&r.role));
         }
+    }
+
+    #[test]
+    fn by_default_the_widget_follows_the_reader_and_keeps_its_credit() {
+        let v = crate::verdict::demo_verdicts()
+            .into_iter()
+            .find(|v| v.slug.as_str() == "example-prompt-wrapper")
+            .unwrap();
+        let html = widget_html(&v, parse_theme(None).unwrap(), "https://b.example/c").unwrap();
+        assert!(html.contains(r#"<html lang="en" class="auto">"#));
+        assert!(html.contains("@media (prefers-color-scheme: dark) {\n    :root.auto {"));
+        assert!(html.contains("<span>25% ship</span>"), "{html}");
+        assert!(html.contains(&format!(r#"<path d="{}"/>"#, cross_path(8.0, 8.0, 8.0))));
+        assert!(html.contains(&format!(r#"<path d="{}"/>"#, boat_path(16.0))));
+        assert!(html.contains("Verdict by"));
+        // The narrow layout shortens the link, never the credit.
+        let narrow = html.split("@media (max-width: 330px)").nth(1).unwrap();
+        let narrow = &narrow[..narrow.find("</style>").unwrap()];
+        assert!(!narrow.contains(".brand"), "{narrow}");
     }
 
     #[test]
