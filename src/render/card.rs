@@ -45,12 +45,18 @@ const COLUMN_RIGHT: f32 = WIDTH - 16.0;
 const COLUMN_W: f32 = COLUMN_RIGHT - COLUMN_X;
 
 /// Text sizes, px. The name never goes below the tally's size.
-const EYEBROW_SIZE: f32 = 10.0;
-const META_SIZE: f32 = 12.0;
-const BRAND_SIZE: f32 = 12.0;
+///
+/// Each is chosen so DejaVu's capitals (0.729 em) and, where the text has lowercase,
+/// its x-height (0.547 em) come out whole pixels: browsers snap those heights to the
+/// pixel grid (hinting) and the PNG does not, so sizes that fall between pixels make
+/// every glyph's top edge differ. Multiples of 5.5 px satisfy both; the eyebrow is all
+/// capitals (7 px at 9.6 px).
+const EYEBROW_SIZE: f32 = 9.6;
+const META_SIZE: f32 = 11.0;
+const BRAND_SIZE: f32 = 11.0;
 const NAME: TitleSizes = TitleSizes {
-    one_line: 19.0,
-    two_lines: 15.0,
+    one_line: 22.0,
+    two_lines: 16.5,
     min: META_SIZE,
     width: COLUMN_W,
 };
@@ -71,7 +77,7 @@ struct Rows {
 }
 
 const ONE_LINE: Rows = Rows {
-    eyebrow: 26.0,
+    eyebrow: 25.0,
     names: [50.0, 50.0],
     meta: 70.0,
 };

@@ -58,10 +58,12 @@ pub(crate) fn draw(r: &Renderer, c: &Content, theme: Theme, mode: TextMode) -> S
     doc.path(&label_shape, Ink::LabelBg);
     doc.outlined_rect((0.0, 0.0, width, HEIGHT), CORNER, None, Ink::Edge, 1.0);
     if c.seal == Seal::Skip {
-        // The value part's outline: straight on the left, rounded on the right.
+        // The value part's outline: straight on the left, rounded on the right. It
+        // ends where it began rather than closing with Z: tiny-skia draws the round
+        // join of a closed path's last corner a little slanted.
         let (i, r) = (0.5, CORNER - 0.5);
         let outline = format!(
-            "M{x} {i}H{xr}A{r} {r} 0 0 1 {w} {c}V{cb}A{r} {r} 0 0 1 {xr} {hb}H{x}Z",
+            "M{x} {i}H{xr}A{r} {r} 0 0 1 {w} {c}V{cb}A{r} {r} 0 0 1 {xr} {hb}H{x}V{i}",
             x = Num(label_w + i),
             i = Num(i),
             xr = Num(width - CORNER),

@@ -107,7 +107,7 @@ impl SvgDoc {
         let (w, h) = (Num(width), Num(height));
         let _ = write!(
             out,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" font-family="{FONT_STACK}"><title>{label}</title>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" font-family="{FONT_STACK}" text-rendering="geometricPrecision"><title>{label}</title>"#,
             label = Xml(label)
         );
         SvgDoc {
