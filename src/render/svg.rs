@@ -85,8 +85,8 @@ pub(crate) struct SvgDoc {
     strokes: u32,
     /// Where the style element goes: right after the title.
     style_at: usize,
-    /// How many transformed groups are open: text inside one cannot be deferred.
-    transformed: u32,
+    /// The open rotated group's angle and centre, if any.
+    rotation: Option<(f32, f32, f32)>,
 }
 
 impl SvgDoc {
@@ -119,7 +119,7 @@ impl SvgDoc {
             auto: theme == Theme::Auto,
             fills: 0,
             strokes: 0,
-            transformed: 0,
+            rotation: None,
         }
     }
 
@@ -207,7 +207,7 @@ impl SvgDoc {
         self.out.push_str("/>");
     }
 
-    /// Opens a group rotated by `degrees` about (`cx`, `cy`).
+    /// Opens a group rotated by `degrees` about (`cx`, `cy`); groups do not nest.
     pub(crate) fn begin_rotated(&mut self, degrees: f32, cx: f32, cy: f32) {
         let _ = write!(
             self.out,
@@ -216,30 +216,23 @@ impl SvgDoc {
             Num(cx),
             Num(cy)
         );
-        self.transformed += 1;
+        self.rotation = Some((degrees, cx, cy));
     }
 
-    /// Closes the group opened last.
+    /// Closes the rotated group.
     pub(crate) fn end_group(&mut self) {
         self.out.push_str("</g>");
-        self.transformed = self.transformed.saturating_sub(1);
+        self.rotation = None;
     }
 
     /// One run of already-laid-out text with its baseline at `y`.
-    ///
-    /// Inside a transformed group, text meant for the PNG path is written as outlines:
-    /// the PNG path places runs without transforms.
     pub(crate) fn text(&mut self, shaped: &Arc<Shaped>, x: f32, y: f32, anchor: Anchor, ink: Ink) {
         let left = match anchor {
             Anchor::Start => x,
             Anchor::Middle => x - shaped.width / 2.0,
             Anchor::End => x - shaped.width,
         };
-        let mode = match self.mode {
-            TextMode::Deferred if self.transformed > 0 => TextMode::Outlines,
-            mode => mode,
-        };
-        match mode {
+        match self.mode {
             TextMode::Text => {
                 let _ = write!(
                     self.out,
@@ -277,12 +270,18 @@ impl SvgDoc {
                     self.out.push_str(r#""/>"#);
                 }
             }
-            TextMode::Deferred => self.runs.push(Run {
-                shaped: shaped.clone(),
-                x: left,
-                y,
-                fill: self.palette.ink(ink),
-            }),
+            TextMode::Deferred => {
+                let shaped = match self.rotation {
+                    Some(rotation) => rotated(shaped, left, y, rotation),
+                    None => shaped.clone(),
+                };
+                self.runs.push(Run {
+                    shaped,
+                    x: left,
+                    y,
+                    fill: self.palette.ink(ink),
+                })
+            }
         }
     }
 
@@ -319,6 +318,31 @@ impl SvgDoc {
         css.push_str("}</style>");
         css
     }
+}
+
+/// `shaped` placed at (`left`, `y`) inside a group rotated by `degrees` about
+/// (`cx`, `cy`), as a run the PNG path can place with a plain translation: its outline
+/// carries the rotation. Rotated stamp text so stays a cached sprite in the PNG path
+/// instead of being parsed and filled as path data on every render.
+///
+/// The PNG path keys its sprites by the run's text, so the text records the rotation:
+/// the same words drawn upright at the same place must not share a sprite.
+fn rotated(
+    shaped: &Arc<Shaped>,
+    left: f32,
+    y: f32,
+    (degrees, cx, cy): (f32, f32, f32),
+) -> Arc<Shaped> {
+    let turn = tiny_skia::Transform::from_translate(left, y)
+        .post_concat(tiny_skia::Transform::from_rotate_at(degrees, cx, cy))
+        .post_translate(-left, -y);
+    Arc::new(Shaped {
+        text: format!("{}\u{0}rotate({degrees} {cx} {cy})", shaped.text).into(),
+        bold: shaped.bold,
+        size: shaped.size,
+        width: shaped.width,
+        outline: shaped.outline.clone().and_then(|p| p.transform(turn)),
+    })
 }
 
 /// Writes `path` as SVG path data.
