@@ -247,7 +247,8 @@ impl FromRequestParts<AppState> for WidgetTarget {
     type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
-        let theme = parse_theme(parts.uri.query(), Theme::default())
+        // Without a theme the widget follows the reader's colour scheme.
+        let theme = parse_theme(parts.uri.query(), Theme::Auto)
             .map_err(|why| HttpError::Widget(Problem::BadRequest(why)))?;
         let raw = path_param(parts, state).await.unwrap_or_default();
         let slug =

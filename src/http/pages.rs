@@ -15,15 +15,19 @@ use serde::Serialize;
 use url::Url;
 
 /// Embed snippets for one tool: the body of `GET /api/embed-code/{slug}`.
+///
+/// The badge snippets use the `theme=auto` SVG, which switches to its dark colours when
+/// the reader prefers a dark scheme. `html_picture` does the same with two images, for
+/// places where an SVG image's own media query does not follow the page (see README).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EmbedCode {
-    /// `<a><img></a>` badge linking through the click route.
+    /// `<a><img></a>` badge (auto theme) linking through the click route.
     pub html_badge: String,
-    /// `<iframe>` widget.
+    /// `<iframe>` widget (follows the reader's scheme by default).
     pub html_widget: String,
-    /// Markdown badge for READMEs.
+    /// Markdown badge (auto theme) for READMEs.
     pub markdown: String,
-    /// `<picture>` badge that follows the reader's light/dark preference.
+    /// `<picture>` badge: the dark SVG for readers who prefer dark, else the light one.
     pub html_picture: String,
 }
 
@@ -54,13 +58,14 @@ impl EmbedCode {
     pub fn new(base: &Url, verdict: &Verdict) -> EmbedCode {
         let slug = verdict.slug.as_str();
         let badge = link(base, &format!("api/badge/{slug}"));
+        let auto = format!("{badge}?theme=auto");
         let click = link(base, &format!("api/badge-click/{slug}"));
         let widget = link(base, &format!("embed/{slug}"));
         let call = verdict.verdict.label();
         let name = &verdict.name;
         EmbedCode {
             html_badge: format!(
-                r#"<a href="{click}" target="_blank" rel="noopener"><img src="{badge}" alt="{} {call} verdict on ShipOrSkip" width="360" height="90" /></a>"#,
+                r#"<a href="{click}" target="_blank" rel="noopener"><img src="{auto}" alt="{} {call} verdict on ShipOrSkip" width="360" height="90" /></a>"#,
                 attr(name)
             ),
             html_widget: format!(
@@ -68,7 +73,7 @@ impl EmbedCode {
                 attr(name)
             ),
             markdown: format!(
-                "[![{} {call} verdict on ShipOrSkip]({badge})]({click})",
+                "[![{} {call} verdict on ShipOrSkip]({auto})]({click})",
                 md_text(name)
             ),
             html_picture: format!(
@@ -282,10 +287,18 @@ mod tests {
             "{}",
             code.html_badge
         );
-        assert!(
-            code.html_badge
-                .contains(&format!("https://badges.example/sub/api/badge/{}", v.slug))
-        );
+        assert!(code.html_badge.contains(&format!(
+            r#"<img src="https://badges.example/sub/api/badge/{}?theme=auto""#,
+            v.slug
+        )));
+        assert!(code.markdown.contains(&format!(
+            "(https://badges.example/sub/api/badge/{}?theme=auto)",
+            v.slug
+        )));
+        assert!(code.html_picture.contains(&format!(
+            r#"srcset="https://badges.example/sub/api/badge/{}?theme=dark""#,
+            v.slug
+        )));
         assert!(
             code.markdown
                 .starts_with(r#"[![\<b\>"Q" & \[x\]\(y\)\</b\> Ship verdict on ShipOrSkip]("#),

@@ -9,7 +9,7 @@ use super::errors::{HttpError, OnSurface, Problem};
 use super::extract::WidgetTarget;
 use super::headers;
 use crate::counts::Kind;
-use crate::render::Theme;
+use crate::render::{Theme, boat_path, check_path, cross_path, ship_share};
 use crate::state::AppState;
 use crate::verdict::{Call, Verdict};
 use askama::Template;
@@ -43,6 +43,8 @@ struct Widget {
     ship: bool,
     /// "75%", or empty when the panel cast no votes.
     share: String,
+    /// The stamp's second line in the badges' words, "75% ship", or empty.
+    share_words: String,
     tally: String,
     reviews: Vec<ReviewCell>,
     columns: usize,
@@ -52,6 +54,10 @@ struct Widget {
     pricing: String,
     category: String,
     click_url: String,
+    /// The stamp's ✓ or ✗, the card badge's own path on a 16-unit disc.
+    seal_path: String,
+    /// The ShipOrSkip mark's boat on a 16-unit tile.
+    boat_path: String,
 }
 
 /// The community line: shares and counts, or "No community votes yet".
@@ -96,6 +102,7 @@ impl Widget {
                 .ship_percent()
                 .map(|p| format!("{p}%"))
                 .unwrap_or_default(),
+            share_words: v.panel.ship_percent().map(ship_share).unwrap_or_default(),
             tally: v.tally_words(),
             reviews,
             columns,
@@ -104,6 +111,11 @@ impl Widget {
             pricing: v.pricing.clone(),
             category: v.category.clone(),
             click_url,
+            seal_path: match v.verdict {
+                Call::Ship => check_path(8.0, 8.0, 8.0),
+                Call::Skip => cross_path(8.0, 8.0, 8.0),
+            },
+            boat_path: boat_path(16.0),
         }
     }
 }
@@ -204,6 +216,25 @@ mod tests {
         for r in &v.reviews {
             assert!(html.contains(&r.role));
         }
+    }
+
+    #[test]
+    fn by_default_the_widget_follows_the_reader_and_keeps_its_credit() {
+        let v = crate::verdict::demo_verdicts()
+            .into_iter()
+            .find(|v| v.slug.as_str() == "example-prompt-wrapper")
+            .unwrap();
+        let html = widget_html(&v, Theme::Auto, "https://b.example/c").unwrap();
+        assert!(html.contains(r#"<html lang="en" class="auto">"#));
+        assert!(html.contains("@media (prefers-color-scheme: dark) {\n    :root.auto {"));
+        assert!(html.contains("<span>25% ship</span>"), "{html}");
+        assert!(html.contains(&format!(r#"<path d="{}"/>"#, cross_path(8.0, 8.0, 8.0))));
+        assert!(html.contains(&format!(r#"<path d="{}"/>"#, boat_path(16.0))));
+        assert!(html.contains("Verdict by"));
+        // The narrow layout shortens the link, never the credit.
+        let narrow = html.split("@media (max-width: 330px)").nth(1).unwrap();
+        let narrow = &narrow[..narrow.find("</style>").unwrap()];
+        assert!(!narrow.contains(".brand"), "{narrow}");
     }
 
     #[test]

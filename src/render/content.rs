@@ -3,28 +3,41 @@
 use crate::verdict::{Call, Verdict, Votes};
 
 use super::escape::clean;
-use super::palette::Palette;
 
 /// The brand shown on every badge.
 pub(crate) const BRAND: &str = "ShipOrSkip";
 
-/// The words and colours of one badge, for either style.
+/// The line above a verdict's name, saying what kind of badge this is.
+pub(crate) const EYEBROW: &str = "EXPERT PANEL VERDICT";
+
+/// The kind of stamp, which decides its shape and colours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Seal {
+    /// A solid stamp with a ✓.
+    Ship,
+    /// An outlined stamp with a ✗.
+    Skip,
+    /// A grey stamp with a "?": no verdict to show.
+    Error,
+}
+
+/// The words of one badge, for either style.
 pub(crate) struct Content {
     /// The accessible name: `aria-label` and `<title>`.
     pub label: String,
+    /// The stamp's kind.
+    pub seal: Seal,
     /// The stamp's large word, e.g. "SHIP".
     pub stamp: &'static str,
-    /// The stamp word's font size, px.
-    pub stamp_size: f32,
-    /// The stamp's second line, e.g. "75%".
+    /// The stamp's second line, e.g. "75% ship".
     pub stamp_detail: Option<String>,
-    /// The stamp and compact value background.
-    pub fill: &'static str,
+    /// The small capitals above the headline.
+    pub eyebrow: &'static str,
     /// The card's headline: the tool name, or what went wrong.
     pub headline: String,
-    /// The card's second line.
+    /// The card's secondary line: the tally.
     pub detail: String,
-    /// The compact badge's value, e.g. "Ship 4–0".
+    /// The compact badge's value, e.g. "Ship 3–1".
     pub value: String,
 }
 
@@ -45,10 +58,15 @@ fn for_call(call: Call, panel: Votes) -> Votes {
     }
 }
 
+/// The panel's ship share in the words every badge and the widget use: "75% ship".
+pub fn ship_share(percent: u32) -> String {
+    format!("{percent}% ship")
+}
+
 impl Content {
-    /// A verdict badge. The percent is the contract's panel ship share, so a Skip
-    /// stamp says whose share it is: "SKIP 25% ship" when one of four said ship.
-    pub(crate) fn verdict(v: &Verdict, palette: &Palette) -> Content {
+    /// A verdict badge. The percent is always the contract's panel *ship* share, and
+    /// always says so, on Ship and Skip alike: "75% ship", "25% ship".
+    pub(crate) fn verdict(v: &Verdict) -> Content {
         let name = match clean(&v.name) {
             n if n.chars().all(invisible) => "Unnamed tool".into(),
             n => n.into_owned(),
@@ -67,37 +85,38 @@ impl Content {
         };
         Content {
             label,
+            seal: match v.verdict {
+                Call::Ship => Seal::Ship,
+                Call::Skip => Seal::Skip,
+            },
             stamp: match v.verdict {
                 Call::Ship => "SHIP",
                 Call::Skip => "SKIP",
             },
-            stamp_size: 21.0,
-            stamp_detail: percent.map(|p| match v.verdict {
-                Call::Ship => format!("{p}%"),
-                Call::Skip => format!("{p}% ship"),
-            }),
-            fill: match v.verdict {
-                Call::Ship => palette.ship,
-                Call::Skip => palette.skip,
-            },
+            stamp_detail: percent.map(ship_share),
+            eyebrow: EYEBROW,
             headline: name,
-            detail: format!("{} · expert panel", v.tally_words()),
+            detail: if v.panel.total() > 0 {
+                v.tally_words()
+            } else {
+                "No panel votes yet".to_owned()
+            },
             value,
         }
     }
 
     /// An error badge saying what is wrong, e.g. "unknown tool".
-    pub(crate) fn error(reason: &str, palette: &Palette) -> Content {
+    pub(crate) fn error(reason: &str) -> Content {
         let reason = match clean(reason) {
             r if r.chars().all(invisible) => "badge unavailable".into(),
             r => r.into_owned(),
         };
         Content {
             label: format!("Badge error: {reason} — {BRAND}"),
+            seal: Seal::Error,
             stamp: "?",
-            stamp_size: 36.0,
             stamp_detail: None,
-            fill: palette.neutral,
+            eyebrow: "VERDICT BADGE",
             headline: reason.clone(),
             detail: "No verdict to show".to_owned(),
             value: reason,

@@ -1,11 +1,12 @@
 //! Badge rendering: verdicts to SVG and PNG.
 //!
-//! [`Renderer`] draws two styles (the 360×90 card and the 20 px compact badge) in two
-//! themes. Text is laid out once ([`shape`]) in the bundled fonts, which cover every
-//! script a tool name may come in and emoji ([`font`]); each width is pinned in the SVG
-//! with `textLength`, so a browser lays the badge out like the PNG, and the PNG path draws
-//! the same placed glyphs (outlines filled, emoji from their colour bitmaps) rather than
-//! shaping the text again.
+//! [`Renderer`] draws two styles (the 360×90 card and the 20 px compact badge) in three
+//! themes: light, dark, and auto, an SVG that carries both and follows the reader's
+//! `prefers-color-scheme` (its PNG is the light one). Text is laid out once ([`shape`]) in
+//! the bundled fonts, which cover every script a tool name may come in and emoji
+//! ([`font`]); each width is pinned in the SVG with `textLength`, so a browser lays the
+//! badge out like the PNG, and the PNG path draws the same placed glyphs (outlines
+//! filled, emoji from their colour bitmaps) rather than shaping the text again.
 
 mod cache;
 mod card;
@@ -14,6 +15,7 @@ mod content;
 mod encode;
 mod escape;
 mod font;
+mod mark;
 mod measure;
 mod palette;
 mod png;
@@ -21,6 +23,7 @@ mod shape;
 mod svg;
 #[cfg(test)]
 mod tests;
+mod wrap;
 
 use std::fmt;
 use std::sync::Arc;
@@ -29,15 +32,16 @@ use crate::verdict::Verdict;
 
 use content::Content;
 use measure::{Measurer, Shaped};
-use palette::Palette;
 use svg::{SvgDoc, TextMode};
 
 pub use card::{HEIGHT as CARD_HEIGHT, WIDTH as CARD_WIDTH};
 pub use compact::HEIGHT as COMPACT_HEIGHT;
+pub use content::ship_share;
 pub use encode::recompress as recompress_png;
+pub use mark::{boat_path, check as check_path, cross as cross_path};
 
 /// Version of the drawing code; bump whenever output changes, as it goes into ETags.
-pub const RENDERER_VERSION: u32 = 1;
+pub const RENDERER_VERSION: u32 = 2;
 
 /// The badge's layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, utoipa::ToSchema)]
@@ -56,7 +60,7 @@ impl Style {
         match s {
             "card" => Ok(Style::Card),
             "compact" => Ok(Style::Compact),
-            _ => Err("style must be \"card\" or \"compact\"".to_owned()),
+            _ => Err("style must be card or compact".to_owned()),
         }
     }
 
@@ -84,15 +88,19 @@ pub enum Theme {
     Light,
     /// Light text on a dark background.
     Dark,
+    /// Both: the SVG switches with the reader's `prefers-color-scheme`; a PNG, which
+    /// cannot, is the light one.
+    Auto,
 }
 
 impl Theme {
-    /// Parses `light` or `dark`; the error says what is allowed.
+    /// Parses `light`, `dark` or `auto`; the error says what is allowed.
     pub fn parse(s: &str) -> Result<Theme, String> {
         match s {
             "light" => Ok(Theme::Light),
             "dark" => Ok(Theme::Dark),
-            _ => Err("theme must be \"light\" or \"dark\"".to_owned()),
+            "auto" => Ok(Theme::Auto),
+            _ => Err("theme must be light, dark or auto".to_owned()),
         }
     }
 
@@ -101,6 +109,16 @@ impl Theme {
         match self {
             Theme::Light => "light",
             Theme::Dark => "dark",
+            Theme::Auto => "auto",
+        }
+    }
+
+    /// The theme a PNG is drawn in: a raster image cannot follow the reader, so
+    /// `auto` is light.
+    pub fn for_raster(self) -> Theme {
+        match self {
+            Theme::Auto => Theme::Light,
+            theme => theme,
         }
     }
 }
@@ -116,7 +134,7 @@ impl fmt::Display for Theme {
 pub struct Variant {
     /// Card or compact.
     pub style: Style,
-    /// Light or dark.
+    /// Light, dark or auto.
     pub theme: Theme,
 }
 
@@ -248,29 +266,21 @@ impl Renderer {
 
     /// The verdict badge as SVG, for serving.
     pub fn badge_svg(&self, v: &Verdict, variant: Variant) -> String {
-        self.draw(&self.verdict_content(v, variant), variant, TextMode::Text)
+        self.draw(&Content::verdict(v), variant, TextMode::Text)
             .finish()
     }
 
     /// An error badge of the same size saying what is wrong, e.g. "unknown tool".
     pub fn error_svg(&self, reason: &str, variant: Variant) -> String {
-        self.draw(
-            &self.error_content(reason, variant),
-            variant,
-            TextMode::Text,
-        )
-        .finish()
+        self.draw(&Content::error(reason), variant, TextMode::Text)
+            .finish()
     }
 
     /// The verdict badge as SVG with its text turned into outlines: it looks the same as
     /// [`Renderer::badge_svg`] and needs no fonts, but its text is no longer text.
     pub fn badge_svg_outlined(&self, v: &Verdict, variant: Variant) -> String {
-        self.draw(
-            &self.verdict_content(v, variant),
-            variant,
-            TextMode::Outlines,
-        )
-        .finish()
+        self.draw(&Content::verdict(v), variant, TextMode::Outlines)
+            .finish()
     }
 
     /// The verdict badge as PNG at `scale` (1..=4) times its size.
@@ -283,7 +293,7 @@ impl Renderer {
         variant: Variant,
         scale: u8,
     ) -> Result<Vec<u8>, RenderError> {
-        self.png_of(&self.verdict_content(v, variant), variant, scale)
+        self.png_of(&Content::verdict(v), variant, scale)
     }
 
     /// The error badge as PNG at `scale` (1..=4) times its size.
@@ -293,7 +303,7 @@ impl Renderer {
         variant: Variant,
         scale: u8,
     ) -> Result<Vec<u8>, RenderError> {
-        self.png_of(&self.error_content(reason, variant), variant, scale)
+        self.png_of(&Content::error(reason), variant, scale)
     }
 
     /// Rasterizes any SVG at `scale` (1..=4) times its size; never panics on bad input.
@@ -311,14 +321,6 @@ impl Renderer {
             .width
     }
 
-    fn verdict_content(&self, v: &Verdict, variant: Variant) -> Content {
-        Content::verdict(v, Palette::of(variant.theme))
-    }
-
-    fn error_content(&self, reason: &str, variant: Variant) -> Content {
-        Content::error(reason, Palette::of(variant.theme))
-    }
-
     fn png_of(
         &self,
         content: &Content,
@@ -329,6 +331,10 @@ impl Renderer {
         if !png::SCALES.contains(&scale) {
             return Err(RenderError::Scale(scale));
         }
+        let variant = Variant {
+            theme: variant.theme.for_raster(),
+            ..variant
+        };
         let (shapes, runs) = self
             .draw(content, variant, TextMode::Deferred)
             .finish_with_runs();
@@ -336,10 +342,9 @@ impl Renderer {
     }
 
     fn draw(&self, content: &Content, variant: Variant, mode: TextMode) -> SvgDoc {
-        let palette = Palette::of(variant.theme);
         match variant.style {
-            Style::Card => card::draw(self, content, palette, mode),
-            Style::Compact => compact::draw(self, content, palette, mode),
+            Style::Card => card::draw(self, content, variant.theme, mode),
+            Style::Compact => compact::draw(self, content, variant.theme, mode),
         }
     }
 

@@ -1,76 +1,191 @@
-//! Badge colours for each theme.
+//! Badge colours for each theme, by the role each colour plays.
 //!
-//! Every text colour is chosen to reach WCAG AA (4.5:1) against the background it sits
-//! on; the tests below compute it.
+//! Drawing code names a role ([`Ink`]), never a colour, so one drawing serves the light
+//! theme, the dark theme, and `theme=auto`, where the SVG carries the light colours in
+//! its attributes and the dark ones in a `prefers-color-scheme: dark` style rule.
+//!
+//! Every text colour reaches WCAG AA (4.5:1) against the background it sits on, and a
+//! Ship stamp (solid, dark) and a Skip stamp (outlined, light) differ in luminance by
+//! more than 3:1, so they differ for readers who cannot tell green from red; the tests
+//! below compute both.
 
 use super::Theme;
 
-/// The colours of one theme.
-pub(crate) struct Palette {
+/// What a colour is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub(crate) enum Ink {
     /// Card background.
-    pub card_bg: &'static str,
+    CardBg,
     /// Card border.
-    pub card_border: &'static str,
-    /// Tool name on the card.
-    pub name: &'static str,
-    /// Secondary card text (the tally line).
-    pub muted: &'static str,
-    /// The brand line on the card.
-    pub brand: &'static str,
-    /// Stamp and compact value background for Ship.
-    pub ship: &'static str,
-    /// Stamp and compact value background for Skip.
-    pub skip: &'static str,
-    /// Stamp and compact value background for an error.
-    pub neutral: &'static str,
-    /// Text on a stamp or on a compact badge.
-    pub on_fill: &'static str,
-    /// Compact badge label (left part) background.
-    pub label_bg: &'static str,
+    CardBorder,
+    /// The tool's name.
+    Name,
+    /// Secondary text: the tally line.
+    Muted,
+    /// The small capitals above the name ("EXPERT PANEL VERDICT").
+    Eyebrow,
+    /// The brand: the wordmark and the mark's tile.
+    Brand,
+    /// The boat drawn on the brand tile.
+    OnBrand,
+    /// A Ship stamp's solid fill.
+    Ship,
+    /// Text and the ✓ on a Ship stamp.
+    OnShip,
+    /// The thin line inside a Ship stamp's edge.
+    ShipLine,
+    /// A Skip stamp's pale fill.
+    SkipBg,
+    /// A Skip stamp's outline, text and ✗.
+    Skip,
+    /// An error stamp's fill.
+    Neutral,
+    /// Text on an error stamp.
+    OnNeutral,
+    /// The compact badge's brand part.
+    LabelBg,
+    /// Text and mark on the compact badge's brand part.
+    OnLabel,
+    /// The compact badge's outer edge (only the dark theme draws one).
+    Edge,
 }
 
+impl Ink {
+    /// Every role, in declaration order.
+    pub(crate) const ALL: [Ink; 17] = [
+        Ink::CardBg,
+        Ink::CardBorder,
+        Ink::Name,
+        Ink::Muted,
+        Ink::Eyebrow,
+        Ink::Brand,
+        Ink::OnBrand,
+        Ink::Ship,
+        Ink::OnShip,
+        Ink::ShipLine,
+        Ink::SkipBg,
+        Ink::Skip,
+        Ink::Neutral,
+        Ink::OnNeutral,
+        Ink::LabelBg,
+        Ink::OnLabel,
+        Ink::Edge,
+    ];
+
+    /// A small index, for class names and bit sets.
+    pub(crate) fn index(self) -> u8 {
+        self as u8
+    }
+}
+
+/// The colours of one theme: `#rrggbb`, or `none` where a theme draws nothing.
+pub(crate) struct Palette {
+    card_bg: &'static str,
+    card_border: &'static str,
+    name: &'static str,
+    muted: &'static str,
+    eyebrow: &'static str,
+    brand: &'static str,
+    on_brand: &'static str,
+    ship: &'static str,
+    on_ship: &'static str,
+    ship_line: &'static str,
+    skip_bg: &'static str,
+    skip: &'static str,
+    neutral: &'static str,
+    on_neutral: &'static str,
+    label_bg: &'static str,
+    on_label: &'static str,
+    edge: &'static str,
+}
+
+/// The brand's violet: distinct from link blue and from both verdict colours.
 const LIGHT: Palette = Palette {
     card_bg: "#ffffff",
     card_border: "#d0d7de",
     name: "#1f2328",
     muted: "#57606a",
-    brand: "#0b5cad",
+    eyebrow: "#6e4fc4",
+    brand: "#5b32c8",
+    on_brand: "#ffffff",
     ship: "#1a7f37",
+    on_ship: "#ffffff",
+    ship_line: "#7cc48f",
+    skip_bg: "#fff1f0",
     skip: "#c8232c",
     neutral: "#57606a",
-    on_fill: "#ffffff",
-    label_bg: "#3d444d",
+    on_neutral: "#ffffff",
+    label_bg: "#5b32c8",
+    on_label: "#ffffff",
+    edge: "none",
 };
 
 const DARK: Palette = Palette {
     card_bg: "#161b22",
-    card_border: "#30363d",
+    card_border: "#3d444d",
     name: "#f0f6fc",
     muted: "#9ea7b3",
-    brand: "#6cb6ff",
-    ship: "#1a7f37",
-    skip: "#c8232c",
-    neutral: "#57606a",
-    on_fill: "#ffffff",
-    label_bg: "#2d333b",
+    eyebrow: "#b9a5ff",
+    brand: "#c4b5fd",
+    on_brand: "#1d1240",
+    ship: "#238636",
+    on_ship: "#ffffff",
+    ship_line: "#7ad48b",
+    skip_bg: "#2d1517",
+    skip: "#ff7b72",
+    neutral: "#6e7681",
+    on_neutral: "#ffffff",
+    label_bg: "#0d1117",
+    on_label: "#c4b5fd",
+    edge: "#3d444d",
 };
 
 impl Palette {
-    /// The palette of `theme`.
+    /// The palette of `theme`; `auto` draws with the light palette (its dark colours
+    /// come from a style rule, see [`Palette::dark`]).
     pub(crate) fn of(theme: Theme) -> &'static Palette {
         match theme {
-            Theme::Light => &LIGHT,
+            Theme::Light | Theme::Auto => &LIGHT,
             Theme::Dark => &DARK,
+        }
+    }
+
+    /// The dark palette, for the `prefers-color-scheme: dark` rule of `theme=auto`.
+    pub(crate) fn dark() -> &'static Palette {
+        &DARK
+    }
+
+    /// The colour of `ink`.
+    pub(crate) fn ink(&self, ink: Ink) -> &'static str {
+        match ink {
+            Ink::CardBg => self.card_bg,
+            Ink::CardBorder => self.card_border,
+            Ink::Name => self.name,
+            Ink::Muted => self.muted,
+            Ink::Eyebrow => self.eyebrow,
+            Ink::Brand => self.brand,
+            Ink::OnBrand => self.on_brand,
+            Ink::Ship => self.ship,
+            Ink::OnShip => self.on_ship,
+            Ink::ShipLine => self.ship_line,
+            Ink::SkipBg => self.skip_bg,
+            Ink::Skip => self.skip,
+            Ink::Neutral => self.neutral,
+            Ink::OnNeutral => self.on_neutral,
+            Ink::LabelBg => self.label_bg,
+            Ink::OnLabel => self.on_label,
+            Ink::Edge => self.edge,
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Relative luminance of a `#rrggbb` colour, per WCAG 2.x.
-    fn luminance(hex: &str) -> f64 {
+    pub(crate) fn luminance(hex: &str) -> f64 {
         let channel = |i: usize| {
             let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).expect("hex colour")) / 255.0;
             if v <= 0.04045 {
@@ -82,7 +197,7 @@ mod tests {
         0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
     }
 
-    fn contrast(a: &str, b: &str) -> f64 {
+    pub(crate) fn contrast(a: &str, b: &str) -> f64 {
         let (la, lb) = (luminance(a), luminance(b));
         (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
     }
@@ -92,21 +207,51 @@ mod tests {
         for theme in [Theme::Light, Theme::Dark] {
             let p = Palette::of(theme);
             let pairs = [
-                ("name", p.name, p.card_bg),
-                ("muted", p.muted, p.card_bg),
-                ("brand", p.brand, p.card_bg),
-                ("stamp ship", p.on_fill, p.ship),
-                ("stamp skip", p.on_fill, p.skip),
-                ("stamp error", p.on_fill, p.neutral),
-                ("compact label", p.on_fill, p.label_bg),
+                ("name", Ink::Name, Ink::CardBg),
+                ("muted", Ink::Muted, Ink::CardBg),
+                ("eyebrow", Ink::Eyebrow, Ink::CardBg),
+                ("brand", Ink::Brand, Ink::CardBg),
+                ("ship stamp", Ink::OnShip, Ink::Ship),
+                ("skip stamp", Ink::Skip, Ink::SkipBg),
+                ("skip stamp on the card", Ink::Skip, Ink::CardBg),
+                ("error stamp", Ink::OnNeutral, Ink::Neutral),
+                ("compact label", Ink::OnLabel, Ink::LabelBg),
             ];
             for (what, fg, bg) in pairs {
+                let (fg, bg) = (p.ink(fg), p.ink(bg));
                 let ratio = contrast(fg, bg);
                 assert!(
                     ratio >= 4.5,
                     "{theme:?} {what}: {fg} on {bg} is {ratio:.2}:1"
                 );
             }
+            // The boat on its tile is a graphic: 3:1 (WCAG 1.4.11).
+            assert!(contrast(p.ink(Ink::OnBrand), p.ink(Ink::Brand)) >= 3.0);
+        }
+    }
+
+    #[test]
+    fn ship_and_skip_stamps_differ_in_luminance_not_only_hue() {
+        for theme in [Theme::Light, Theme::Dark] {
+            let p = Palette::of(theme);
+            let ratio = contrast(p.ink(Ink::Ship), p.ink(Ink::SkipBg));
+            assert!(ratio >= 3.0, "{theme:?}: stamps differ by {ratio:.2}:1");
+        }
+    }
+
+    #[test]
+    fn every_colour_is_hex_or_none() {
+        for p in [&LIGHT, &DARK] {
+            for ink in Ink::ALL {
+                let c = p.ink(ink);
+                let hex = c.len() == 7
+                    && c.starts_with('#')
+                    && c[1..].bytes().all(|b| b.is_ascii_hexdigit());
+                assert!(hex || (c == "none" && ink == Ink::Edge), "{ink:?}: {c}");
+            }
+        }
+        for (i, ink) in Ink::ALL.iter().enumerate() {
+            assert_eq!(usize::from(ink.index()), i);
         }
     }
 

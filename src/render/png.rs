@@ -37,7 +37,7 @@ pub(crate) struct Sprite {
     left: i32,
     top: i32,
     /// What was rasterized, to rule out a digest collision.
-    key: (Box<str>, bool, u32, &'static str, u8, u32, u32),
+    key: SpriteKey,
 }
 
 impl Weigh for Sprite {
@@ -45,6 +45,10 @@ impl Weigh for Sprite {
         std::mem::size_of::<Sprite>() + self.pixmap.data().len() + self.key.0.len()
     }
 }
+
+/// Everything that changes a rasterized run's pixels: its text, weight and size, its
+/// colour, the scale, and where it sits (position and rotation).
+type SpriteKey = (Box<str>, bool, u32, &'static str, u8, [u32; 5]);
 
 /// Rasterized text runs, keyed by everything that changes their pixels.
 ///
@@ -66,14 +70,14 @@ impl Sprites {
     /// The run rasterized at `scale`, from the cache or made now.
     fn get(&self, run: &Run, scale: u8) -> Option<Arc<Sprite>> {
         let s = &run.shaped;
+        let (degrees, cx, cy) = run.turn.unwrap_or_default();
         let key = (
             s.text.clone(),
             s.bold,
             s.size.to_bits(),
             run.fill,
             scale,
-            run.x.to_bits(),
-            run.y.to_bits(),
+            [run.x, run.y, degrees, cx, cy].map(f32::to_bits),
         );
         let digest = self.cache.digest(&key);
         if let Some(hit) = self.cache.get(&digest).filter(|hit| hit.key == key) {
@@ -86,14 +90,9 @@ impl Sprites {
 }
 
 /// Rasterizes one run alone, on a transparent pixmap just big enough for it.
-fn rasterize_run(
-    run: &Run,
-    scale: u8,
-    key: (Box<str>, bool, u32, &'static str, u8, u32, u32),
-) -> Option<Sprite> {
+fn rasterize_run(run: &Run, scale: u8, key: SpriteKey) -> Option<Sprite> {
     let ink = Ink::of(&run.shaped);
-    let at = tiny_skia::Transform::from_scale(f32::from(scale), f32::from(scale))
-        .pre_translate(run.x, run.y);
+    let at = run.placement(f32::from(scale));
     let bounds = ink.bounds(at)?;
     // One spare pixel each side: anti-aliasing can touch the pixel past the bounds.
     let left = bounds.left().floor() as i32 - 1;
@@ -290,7 +289,7 @@ pub(crate) fn rasterize(
                 );
             }
         } else {
-            Ink::of(&run.shaped).draw(&mut pixmap, run.fill, transform.pre_translate(run.x, run.y));
+            Ink::of(&run.shaped).draw(&mut pixmap, run.fill, run.placement(factor));
         }
     }
     super::encode::encode(&pixmap)

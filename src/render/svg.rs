@@ -11,9 +11,11 @@ use std::sync::Arc;
 
 use tiny_skia::PathSegment;
 
+use super::Theme;
 use super::escape::Xml;
 use super::font::FONT_STACK;
 use super::measure::Shaped;
+use super::palette::{Ink, Palette};
 
 /// A number written with at most two decimals and no trailing zeros.
 #[derive(Clone, Copy)]
@@ -56,6 +58,20 @@ pub(crate) struct Run {
     pub y: f32,
     /// Fill colour, `#rrggbb`.
     pub fill: &'static str,
+    /// The rotation of the group the run sits in: degrees about (`cx`, `cy`), px.
+    pub turn: Option<(f32, f32, f32)>,
+}
+
+impl Run {
+    /// From the run's own coordinates (px, origin at the start of its baseline) to the
+    /// badge's, at `scale` device pixels per px.
+    pub(crate) fn placement(&self, scale: f32) -> tiny_skia::Transform {
+        let mut at = tiny_skia::Transform::from_scale(scale, scale);
+        if let Some((degrees, cx, cy)) = self.turn {
+            at = at.pre_concat(tiny_skia::Transform::from_rotate_at(degrees, cx, cy));
+        }
+        at.pre_translate(self.x, self.y)
+    }
 }
 
 /// Where a run of text is anchored horizontally.
@@ -65,6 +81,8 @@ pub(crate) enum Anchor {
     Start,
     /// `x` is the text's centre.
     Middle,
+    /// `x` is where the text ends.
+    End,
 }
 
 /// An SVG document being written.
@@ -72,86 +90,167 @@ pub(crate) struct SvgDoc {
     out: String,
     mode: TextMode,
     runs: Vec<Run>,
+    /// The colours written into attributes: the theme's, or light for `auto`.
+    palette: &'static Palette,
+    /// Whether the dark colours go into a `prefers-color-scheme` rule too.
+    auto: bool,
+    /// Inks used as fill and as stroke (bit = [`Ink::index`]), for that rule.
+    fills: u32,
+    strokes: u32,
+    /// Where the style element goes: right after the title.
+    style_at: usize,
+    /// The open rotated group's angle and centre, if any.
+    rotation: Option<(f32, f32, f32)>,
 }
 
 impl SvgDoc {
-    /// Opens an SVG of `width`×`height` labelled `label` for assistive technology.
-    pub(crate) fn open(width: f32, height: f32, label: &str, mode: TextMode) -> SvgDoc {
+    /// Opens an SVG of `width`×`height` in `theme`, labelled `label` for assistive
+    /// technology.
+    pub(crate) fn open(
+        width: f32,
+        height: f32,
+        label: &str,
+        mode: TextMode,
+        theme: Theme,
+    ) -> SvgDoc {
         let mut out = String::with_capacity(if mode == TextMode::Outlines {
             24 * 1024
         } else {
-            2048
+            3072
         });
         let (w, h) = (Num(width), Num(height));
         let _ = write!(
             out,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{label}"><title>{label}</title>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{label}" font-family="{FONT_STACK}" text-rendering="geometricPrecision"><title>{label}</title>"#,
             label = Xml(label)
         );
         SvgDoc {
+            style_at: out.len(),
             out,
             mode,
             runs: Vec::new(),
+            palette: Palette::of(theme),
+            auto: theme == Theme::Auto,
+            fills: 0,
+            strokes: 0,
+            rotation: None,
+        }
+    }
+
+    /// Writes ` fill=".." stroke=".." class=".."` for the given inks.
+    fn paint(&mut self, fill: Option<Ink>, stroke: Option<Ink>) {
+        let fill_colour = fill.map_or("none", |i| self.palette.ink(i));
+        let _ = write!(self.out, r#" fill="{fill_colour}""#);
+        if let Some(ink) = stroke {
+            let _ = write!(self.out, r#" stroke="{}""#, self.palette.ink(ink));
+        }
+        if !self.auto {
+            return;
+        }
+        let mut class = String::new();
+        if let Some(ink) = fill {
+            self.fills |= 1 << ink.index();
+            let _ = write!(class, "f{}", ink.index());
+        }
+        if let Some(ink) = stroke {
+            self.strokes |= 1 << ink.index();
+            if !class.is_empty() {
+                class.push(' ');
+            }
+            let _ = write!(class, "s{}", ink.index());
+        }
+        if !class.is_empty() {
+            let _ = write!(self.out, r#" class="{class}""#);
         }
     }
 
     /// A filled rectangle with rounded corners.
-    pub(crate) fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, rx: f32, fill: &str) {
+    pub(crate) fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, rx: f32, fill: Ink) {
         let _ = write!(
             self.out,
-            r#"<rect x="{}" y="{}" width="{}" height="{}" rx="{}" fill="{fill}"/>"#,
+            r#"<rect x="{}" y="{}" width="{}" height="{}" rx="{}""#,
             Num(x),
             Num(y),
             Num(w),
             Num(h),
             Num(rx)
         );
+        self.paint(Some(fill), None);
+        self.out.push_str("/>");
     }
 
-    /// A rounded rectangle outlined with a 1 px `stroke`, inside the given box.
-    pub(crate) fn framed_rect(&mut self, w: f32, h: f32, rx: f32, fill: &str, stroke: &str) {
+    /// A rounded rectangle whose `stroke_width` outline lies inside the given box.
+    pub(crate) fn outlined_rect(
+        &mut self,
+        (x, y, w, h): (f32, f32, f32, f32),
+        rx: f32,
+        fill: Option<Ink>,
+        stroke: Ink,
+        stroke_width: f32,
+    ) {
+        let inset = stroke_width / 2.0;
         let _ = write!(
             self.out,
-            r#"<rect x="0.5" y="0.5" width="{}" height="{}" rx="{}" fill="{fill}" stroke="{stroke}"/>"#,
-            Num(w - 1.0),
-            Num(h - 1.0),
-            Num(rx)
+            r#"<rect x="{}" y="{}" width="{}" height="{}" rx="{}" stroke-width="{}""#,
+            Num(x + inset),
+            Num(y + inset),
+            Num(w - stroke_width),
+            Num(h - stroke_width),
+            Num((rx - inset).max(0.0)),
+            Num(stroke_width)
         );
+        self.paint(fill, Some(stroke));
+        self.out.push_str("/>");
     }
 
     /// A filled path.
-    pub(crate) fn path(&mut self, d: &str, fill: &str) {
-        let _ = write!(self.out, r#"<path d="{d}" fill="{fill}"/>"#);
+    pub(crate) fn path(&mut self, d: &str, fill: Ink) {
+        let _ = write!(self.out, r#"<path d="{d}""#);
+        self.paint(Some(fill), None);
+        self.out.push_str("/>");
     }
 
-    /// Starts the group that holds every text run, carrying the font stack once.
-    pub(crate) fn begin_text(&mut self) {
-        let _ = write!(self.out, r#"<g font-family="{FONT_STACK}">"#);
+    /// A stroked, unfilled path with round caps and joins: the ✓ and ✗.
+    pub(crate) fn stroke_path(&mut self, d: &str, stroke: Ink, width: f32) {
+        let _ = write!(
+            self.out,
+            r#"<path d="{d}" stroke-width="{}" stroke-linecap="round" stroke-linejoin="round""#,
+            Num(width)
+        );
+        self.paint(None, Some(stroke));
+        self.out.push_str("/>");
     }
 
-    /// Ends the text group.
-    pub(crate) fn end_text(&mut self) {
+    /// Opens a group rotated by `degrees` about (`cx`, `cy`); groups do not nest.
+    pub(crate) fn begin_rotated(&mut self, degrees: f32, cx: f32, cy: f32) {
+        let _ = write!(
+            self.out,
+            r#"<g transform="rotate({} {} {})">"#,
+            Num(degrees),
+            Num(cx),
+            Num(cy)
+        );
+        self.rotation = Some((degrees, cx, cy));
+    }
+
+    /// Closes the rotated group.
+    pub(crate) fn end_group(&mut self) {
         self.out.push_str("</g>");
+        self.rotation = None;
     }
 
     /// One run of already-laid-out text with its baseline at `y`.
-    pub(crate) fn text(
-        &mut self,
-        shaped: &Arc<Shaped>,
-        x: f32,
-        y: f32,
-        anchor: Anchor,
-        fill: &'static str,
-    ) {
+    pub(crate) fn text(&mut self, shaped: &Arc<Shaped>, x: f32, y: f32, anchor: Anchor, ink: Ink) {
         let left = match anchor {
             Anchor::Start => x,
             Anchor::Middle => x - shaped.width / 2.0,
+            Anchor::End => x - shaped.width,
         };
         match self.mode {
             TextMode::Text => {
                 let _ = write!(
                     self.out,
-                    r#"<text x="{}" y="{}" font-size="{}"{} fill="{fill}""#,
+                    r#"<text x="{}" y="{}" font-size="{}"{}"#,
                     Num(left),
                     Num(y),
                     Num(shaped.size),
@@ -161,6 +260,7 @@ impl SvgDoc {
                         ""
                     },
                 );
+                self.paint(Some(ink), None);
                 if shaped.width > 0.0 {
                     let _ = write!(
                         self.out,
@@ -174,10 +274,12 @@ impl SvgDoc {
                 if let Some(outline) = &shaped.outline() {
                     let _ = write!(
                         self.out,
-                        r#"<path transform="translate({} {})" fill="{fill}" d=""#,
+                        r#"<path transform="translate({} {})""#,
                         Num(left),
                         Num(y)
                     );
+                    self.paint(Some(ink), None);
+                    self.out.push_str(r#" d=""#);
                     write_path_data(&mut self.out, outline);
                     self.out.push_str(r#""/>"#);
                 }
@@ -186,7 +288,8 @@ impl SvgDoc {
                 shaped: shaped.clone(),
                 x: left,
                 y,
-                fill,
+                fill: self.palette.ink(ink),
+                turn: self.rotation,
             }),
         }
     }
@@ -198,8 +301,31 @@ impl SvgDoc {
 
     /// Closes the document, also returning the deferred text runs.
     pub(crate) fn finish_with_runs(mut self) -> (String, Vec<Run>) {
+        if self.auto {
+            let style = self.dark_style();
+            self.out.insert_str(self.style_at, &style);
+        }
         self.out.push_str("</svg>");
         (self.out, self.runs)
+    }
+
+    /// The style element of `theme=auto`: every ink used, in its dark colour, when the
+    /// reader prefers a dark scheme. Renderers without CSS media queries (resvg among
+    /// them) skip the rule and keep the light colours of the attributes.
+    fn dark_style(&self) -> String {
+        let dark = Palette::dark();
+        let mut css = String::from("<style>@media (prefers-color-scheme: dark){");
+        for ink in Ink::ALL {
+            let bit = 1 << ink.index();
+            if self.fills & bit != 0 {
+                let _ = write!(css, ".f{}{{fill:{}}}", ink.index(), dark.ink(ink));
+            }
+            if self.strokes & bit != 0 {
+                let _ = write!(css, ".s{}{{stroke:{}}}", ink.index(), dark.ink(ink));
+            }
+        }
+        css.push_str("}</style>");
+        css
     }
 }
 

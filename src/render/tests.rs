@@ -6,7 +6,7 @@ use std::io::Cursor;
 use super::*;
 use crate::verdict::demo_verdicts;
 
-const VARIANTS: [Variant; 4] = [
+const VARIANTS: [Variant; 6] = [
     Variant {
         style: Style::Card,
         theme: Theme::Light,
@@ -16,14 +16,32 @@ const VARIANTS: [Variant; 4] = [
         theme: Theme::Dark,
     },
     Variant {
+        style: Style::Card,
+        theme: Theme::Auto,
+    },
+    Variant {
         style: Style::Compact,
         theme: Theme::Light,
     },
     Variant {
         style: Style::Compact,
         theme: Theme::Dark,
+    },
+    Variant {
+        style: Style::Compact,
+        theme: Theme::Auto,
     },
 ];
+
+const CARD: Variant = Variant {
+    style: Style::Card,
+    theme: Theme::Light,
+};
+
+const COMPACT: Variant = Variant {
+    style: Style::Compact,
+    theme: Theme::Light,
+};
 
 fn sample(slug: &str) -> Verdict {
     demo_verdicts()
@@ -73,6 +91,8 @@ fn assert_safe_svg(svg: &str) -> roxmltree::Document<'_> {
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "svg");
     assert_eq!(root.attribute("role"), Some("img"));
+    // Unhinted text in browsers, as in the PNG.
+    assert_eq!(root.attribute("text-rendering"), Some("geometricPrecision"));
     assert!(root.attribute("aria-label").is_some_and(|l| !l.is_empty()));
     assert!(root.children().any(|n| n.has_tag_name("title")));
     for node in doc.descendants().filter(|n| n.is_element()) {
@@ -81,10 +101,21 @@ fn assert_safe_svg(svg: &str) -> roxmltree::Document<'_> {
             Some("http://www.w3.org/2000/svg")
         );
         assert!(
-            ["svg", "title", "rect", "path", "g", "text"].contains(&node.tag_name().name()),
+            ["svg", "title", "style", "rect", "path", "g", "text"]
+                .contains(&node.tag_name().name()),
             "unexpected element {:?}",
             node.tag_name()
         );
+        if node.has_tag_name("style") {
+            // Only the dark scheme's colours: no imports, no URLs, no other at-rules.
+            let css = node.text().unwrap_or("");
+            assert!(
+                css.starts_with("@media (prefers-color-scheme: dark){"),
+                "{css}"
+            );
+            assert_eq!(css.matches('@').count(), 1, "{css}");
+            assert!(!css.contains("url(") && !css.contains('\\'), "{css}");
+        }
         for attr in node.attributes() {
             let name = attr.name().to_ascii_lowercase();
             assert!(
@@ -219,7 +250,7 @@ fn outlined_png_looks_like_the_text_png() {
 }
 
 #[test]
-fn a_long_name_shrinks_then_ellipsizes_inside_the_card() {
+fn a_long_name_wraps_then_ellipsizes_inside_the_card() {
     let r = Renderer::new();
     let long = "Extraordinarily Verbose Tool Name ".repeat(4);
     let long: String = long.chars().take(120).collect();
@@ -243,15 +274,10 @@ fn a_long_name_shrinks_then_ellipsizes_inside_the_card() {
             );
         }
         if variant.style == Style::Card {
-            let shown = text_spans(&doc)
-                .into_iter()
-                .find(|(_, _, t)| t.starts_with("Extraordinarily"))
-                .expect("name shown");
-            assert!(
-                shown.2.ends_with('…') && shown.2.len() < long.len(),
-                "{}",
-                shown.2
-            );
+            let lines = name_lines(&doc, "");
+            assert_eq!(lines.len(), 2, "{lines:?}");
+            assert!(lines[0].0.starts_with("Extraordinarily") && !lines[0].0.ends_with('…'));
+            assert!(lines[1].0.ends_with('…'), "{lines:?}");
             // usvg agrees that the rendered name ends inside the card.
             let tree = usvg::Tree::from_str(&svg, &r.opts).expect("parses");
             let bbox = tree.root().abs_bounding_box();
@@ -263,6 +289,79 @@ fn a_long_name_shrinks_then_ellipsizes_inside_the_card() {
         r.badge_svg(&named(&long), Variant::default())
             .contains(&format!("aria-label=\"{long}:"))
     );
+}
+
+/// The card's name lines: bold text in the column at the name's sizes, as (text, size,
+/// baseline), top first. `theme` picks nothing; it only names the caller's case.
+fn name_lines(doc: &roxmltree::Document<'_>, _case: &str) -> Vec<(String, f32, f32)> {
+    let name_fill = super::palette::Palette::of(Theme::Light).ink(super::palette::Ink::Name);
+    let dark_fill = super::palette::Palette::of(Theme::Dark).ink(super::palette::Ink::Name);
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter(|n| matches!(n.attribute("fill"), Some(f) if f == name_fill || f == dark_fill))
+        .map(|n| {
+            let num = |a: &str| {
+                n.attribute(a)
+                    .and_then(|v| v.parse::<f32>().ok())
+                    .unwrap_or(f32::NAN)
+            };
+            (
+                n.text().unwrap_or("").to_owned(),
+                num("font-size"),
+                num("y"),
+            )
+        })
+        .collect()
+}
+
+/// The size of the card's tally line.
+fn meta_size(doc: &roxmltree::Document<'_>) -> f32 {
+    let muted = super::palette::Palette::of(Theme::Light).ink(super::palette::Ink::Muted);
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text") && n.attribute("fill") == Some(muted))
+        .filter_map(|n| n.attribute("font-size")?.parse().ok())
+        .next()
+        .expect("a tally line")
+}
+
+#[test]
+fn long_names_wrap_before_they_shrink_and_never_below_the_tally() {
+    let r = Renderer::new();
+    let cases = [
+        ("SmolVLM-3B", 1),
+        ("Example Prompt Wrapper", 2),
+        ("Mistral 8x24B Mixture-of-Experts", 2),
+        (
+            "Mistral 8x22B Instruct v2 Open Source (Apache 2.0 weights)",
+            2,
+        ),
+        (&*"Extraordinarily Verbose Tool Name ".repeat(4), 2),
+        ("数据分析助手人工智能工具箱专业版本通义千问大模型", 2),
+        (&*"W".repeat(60), 1),
+    ];
+    for (name, lines) in cases {
+        let svg = r.badge_svg(&named(name), CARD);
+        let doc = assert_safe_svg(&svg);
+        let shown = name_lines(&doc, name);
+        let meta = meta_size(&doc);
+        assert_eq!(shown.len(), lines, "{name}: {shown:?}");
+        for (text, size, _) in &shown {
+            assert!(
+                *size >= meta,
+                "{name}: {text:?} at {size} px is below the tally's {meta} px"
+            );
+        }
+        match shown.as_slice() {
+            // The card's sizes: 22 px on one line, at most 16.5 px on two.
+            [(_, size, _)] if lines == 1 && name.len() < 20 => assert_eq!(*size, 22.0, "{name}"),
+            [(_, a, y1), (_, b, y2)] => {
+                assert_eq!(a, b, "{name}: both lines one size");
+                assert!(*a <= 16.5, "{name}");
+                assert!(y2 - y1 >= *a, "{name}: lines {y1} and {y2} overlap");
+            }
+            _ => {}
+        }
+    }
 }
 
 #[test]
@@ -335,12 +434,17 @@ fn hostile_names_are_escaped() {
             let svg = r.badge_svg(&named(name), variant);
             let doc = assert_safe_svg(&svg);
             // The name survives as text, exactly.
-            let shown: Vec<_> = text_spans(&doc)
-                .into_iter()
-                .map(|(_, _, t)| t.to_owned())
-                .collect();
             if variant.style == Style::Card {
-                assert!(shown.iter().any(|t| t == name), "{name}: {shown:?}");
+                // The name survives as text, exactly, on one line or two.
+                let shown: String = name_lines(&doc, name)
+                    .into_iter()
+                    .map(|(t, _, _)| t)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                assert!(
+                    shown == name || shown.replace(' ', "") == name.replace(' ', ""),
+                    "{name}: {shown:?}"
+                );
             }
             assert!(r.badge_png(&named(name), variant, 1).is_ok());
             assert_safe_svg(&r.error_svg(name, variant));
@@ -424,10 +528,16 @@ fn error_badges_have_the_badge_size_and_say_why() {
 }
 
 #[test]
-fn skip_verdicts_show_the_ship_share_and_say_so() {
+fn every_badge_says_the_ship_share_the_same_way() {
     let r = Renderer::new();
+    for v in demo_verdicts() {
+        let p = v.panel.ship_percent().expect("the samples have votes");
+        let svg = r.badge_svg(&v, CARD);
+        assert!(svg.contains(&format!(">{p}% ship</text>")), "{svg}");
+        assert!(!svg.contains(&format!(">{p}%</text>")), "{svg}");
+    }
     let v = sample("example-prompt-wrapper");
-    let svg = r.badge_svg(&v, Variant::default());
+    let svg = r.badge_svg(&v, CARD);
     assert!(
         svg.contains(">SKIP</text>") && svg.contains(">25% ship</text>"),
         "{svg}"
@@ -435,14 +545,148 @@ fn skip_verdicts_show_the_ship_share_and_say_so() {
     assert!(svg.contains(
         "aria-label=\"Example Prompt Wrapper: Skip, 25% of the expert panel voted ship — ShipOrSkip\""
     ));
-    let compact = r.badge_svg(
-        &v,
-        Variant {
-            style: Style::Compact,
-            theme: Theme::Light,
-        },
-    );
+    assert!(svg.contains(">EXPERT PANEL VERDICT</text>"), "{svg}");
+    let compact = r.badge_svg(&v, COMPACT);
     assert!(compact.contains(">Skip 3–1</text>"), "{compact}");
+}
+
+/// The d attributes of the stroked paths made of straight lines only: the ✓ and ✗.
+fn marks(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).expect("xml");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("path") && n.attribute("stroke-linecap") == Some("round"))
+        .filter(|n| n.attribute("fill") == Some("none"))
+        .filter_map(|n| n.attribute("d").map(str::to_owned))
+        .filter(|d| d.chars().all(|c| c.is_ascii_digit() || " .-ML".contains(c)))
+        .collect()
+}
+
+/// Mean luminance (0..1) of the PNG's pixels in the box, ignoring hue.
+fn mean_luminance(png: &[u8], (x0, y0, x1, y1): (u32, u32, u32, u32)) -> f64 {
+    let (w, _) = png_size(png);
+    let px = png_pixels(png);
+    let mut sum = 0.0;
+    let mut n = 0.0;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let i = ((y * w + x) * 4) as usize;
+            let hex = format!("#{:02x}{:02x}{:02x}", px[i], px[i + 1], px[i + 2]);
+            sum += super::palette::tests::luminance(&hex);
+            n += 1.0;
+        }
+    }
+    sum / n
+}
+
+#[test]
+fn ship_and_skip_differ_in_shape_and_lightness_not_only_hue() {
+    let r = Renderer::new();
+    let ship = sample("smolvlm-3b");
+    let skip = sample("example-prompt-wrapper");
+    for variant in VARIANTS {
+        let (a, b) = (
+            marks(&r.badge_svg(&ship, variant)),
+            marks(&r.badge_svg(&skip, variant)),
+        );
+        // A ✓ is one stroke (one M), a ✗ two.
+        assert_eq!(a.len(), 1, "{variant:?}: {a:?}");
+        assert_eq!(b.len(), 1, "{variant:?}: {b:?}");
+        assert_eq!(a[0].matches('M').count(), 1, "{variant:?} ✓: {}", a[0]);
+        assert_eq!(b[0].matches('M').count(), 2, "{variant:?} ✗: {}", b[0]);
+        // The same marks in the PNG's drawing (outlined SVG).
+        assert_eq!(marks(&r.badge_svg_outlined(&ship, variant)), a);
+    }
+    // In grey too the stamps differ: a solid Ship stamp against an outlined Skip one
+    // (darker on white, lighter on the dark card).
+    for theme in [Theme::Light, Theme::Dark] {
+        let variant = Variant {
+            style: Style::Card,
+            theme,
+        };
+        let stamp = (20, 20, 94, 70);
+        let a = mean_luminance(&r.badge_png(&ship, variant, 1).unwrap(), stamp);
+        let b = mean_luminance(&r.badge_png(&skip, variant, 1).unwrap(), stamp);
+        let ratio = (a.max(b) + 0.05) / (a.min(b) + 0.05);
+        assert!(ratio >= 2.0, "{theme:?}: ship {a:.3} vs skip {b:.3}");
+    }
+}
+
+#[test]
+fn auto_carries_both_palettes_and_switches_with_a_media_query() {
+    let r = Renderer::new();
+    for slug in ["smolvlm-3b", "example-prompt-wrapper"] {
+        let v = sample(slug);
+        for style in [Style::Card, Style::Compact] {
+            let at = |theme| r.badge_svg(&v, Variant { style, theme });
+            let (auto, light, dark) = (at(Theme::Auto), at(Theme::Light), at(Theme::Dark));
+            assert_safe_svg(&auto);
+            let style_start = auto.find("<style>").expect("a style element");
+            let style_end = auto.find("</style>").expect("closed") + "</style>".len();
+            let css = &auto[style_start..style_end];
+            assert!(
+                css.starts_with("<style>@media (prefers-color-scheme: dark){"),
+                "{css}"
+            );
+            // Without its classes and style rule, auto is exactly the light badge.
+            let mut plain = format!("{}{}", &auto[..style_start], &auto[style_end..]);
+            while let Some(i) = plain.find(" class=\"") {
+                let end = i + 8 + plain[i + 8..].find('"').expect("closed") + 1;
+                plain.replace_range(i..end, "");
+            }
+            assert_eq!(plain, light, "{slug} {style}");
+            // Every colour of the dark badge is in the rule, and the rule has no others.
+            let colours = |s: &str| {
+                let mut c: Vec<String> = s
+                    .match_indices('#')
+                    .map(|(i, _)| s[i..i + 7].to_owned())
+                    .collect();
+                c.sort();
+                c.dedup();
+                c
+            };
+            let dark_colours = colours(&dark);
+            assert_eq!(colours(css), dark_colours, "{slug} {style}");
+        }
+    }
+}
+
+#[test]
+fn an_auto_png_is_the_light_png() {
+    let r = Renderer::new();
+    let v = sample("example-prompt-wrapper");
+    for style in [Style::Card, Style::Compact] {
+        let light = Variant {
+            style,
+            theme: Theme::Light,
+        };
+        let auto = Variant {
+            style,
+            theme: Theme::Auto,
+        };
+        for scale in [1, 2] {
+            assert_eq!(
+                r.badge_png(&v, auto, scale).unwrap(),
+                r.badge_png(&v, light, scale).unwrap()
+            );
+        }
+        // Rasterizing the auto SVG itself (as `render --format png` does) gives the
+        // light pixels too: resvg skips the media rule.
+        let a = png_pixels(&r.png(&r.badge_svg(&v, auto), 1).unwrap());
+        let b = png_pixels(&r.png(&r.badge_svg(&v, light), 1).unwrap());
+        assert!(a == b, "{style}: the auto SVG rasterizes differently");
+    }
+    assert_eq!(
+        r.error_png(
+            "unknown tool",
+            Variant {
+                style: Style::Card,
+                theme: Theme::Auto
+            },
+            1
+        )
+        .unwrap(),
+        r.error_png("unknown tool", CARD, 1).unwrap()
+    );
 }
 
 #[test]
@@ -463,11 +707,13 @@ fn parse_and_as_str_round_trip() {
     for s in [Style::Card, Style::Compact] {
         assert_eq!(Style::parse(s.as_str()), Ok(s));
     }
-    for t in [Theme::Light, Theme::Dark] {
+    for t in [Theme::Light, Theme::Dark, Theme::Auto] {
         assert_eq!(Theme::parse(t.as_str()), Ok(t));
     }
     assert!(Style::parse("huge").unwrap_err().contains("card"));
-    assert!(Theme::parse("blue").unwrap_err().contains("dark"));
+    assert!(Theme::parse("blue").unwrap_err().contains("auto"));
+    assert_eq!(Theme::Auto.for_raster(), Theme::Light);
+    assert_eq!(Theme::Dark.for_raster(), Theme::Dark);
     assert_eq!(
         Variant::default(),
         Variant {
@@ -481,30 +727,6 @@ fn parse_and_as_str_round_trip() {
 fn renderer_is_shareable() {
     fn shareable<T: Send + Sync>() {}
     shareable::<Renderer>();
-}
-
-/// Writes the committed example images to docs/badges/. Run with
-/// `cargo test -- --ignored write_example_badges`.
-#[test]
-#[ignore]
-fn write_example_badges() {
-    let r = Renderer::new();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/badges");
-    std::fs::create_dir_all(&dir).expect("docs/badges");
-    for slug in ["smolvlm-3b", "example-prompt-wrapper"] {
-        let v = sample(slug);
-        for variant in VARIANTS {
-            let stem = format!(
-                "{slug}-{}-{}",
-                variant.style.as_str(),
-                variant.theme.as_str()
-            );
-            let svg = r.badge_svg(&v, variant);
-            std::fs::write(dir.join(format!("{stem}.svg")), &svg).expect("write svg");
-            let png = r.badge_png(&v, variant, 2).expect("png");
-            std::fs::write(dir.join(format!("{stem}.png")), png).expect("write png");
-        }
-    }
 }
 
 /// A badge PNG as the service draws it: the verdict badge or the error badge.

@@ -18,7 +18,7 @@ async fn every_sample_renders_in_every_variant() {
     let app = spawn_app().await;
     for slug in SLUGS {
         for style in ["card", "compact"] {
-            for theme in ["light", "dark"] {
+            for theme in ["light", "dark", "auto"] {
                 let q = format!("?style={style}&theme={theme}");
                 let svg = app.get(&format!("/api/badge/{slug}{q}")).await;
                 assert_eq!(svg.status(), 200);
@@ -218,6 +218,55 @@ async fn a_hot_png_is_re_encoded_smaller_with_the_same_pixels_and_etag() {
 }
 
 #[tokio::test]
+async fn theme_auto_serves_both_palettes_as_svg_and_the_light_one_as_png() {
+    let app = spawn_app().await;
+    let r = app
+        .get("/api/badge/example-prompt-wrapper?theme=auto")
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("x-verdict-error").is_none());
+    // The SVG's style element is allowed by its own CSP, and nothing else is.
+    assert_eq!(
+        r.headers()["content-security-policy"],
+        "default-src 'none'; style-src 'unsafe-inline'"
+    );
+    let auto_etag = r.headers()["etag"].clone();
+    let svg = r.text().await.unwrap();
+    roxmltree::Document::parse(&svg).expect("well-formed");
+    assert!(
+        svg.contains("<style>@media (prefers-color-scheme: dark){"),
+        "{svg}"
+    );
+    // Light colours in the attributes, dark ones in the rule.
+    assert!(svg.contains(r##"fill="#ffffff""##) && svg.contains("fill:#161b22"));
+    let light = app
+        .get("/api/badge/example-prompt-wrapper?theme=light")
+        .await;
+    assert_ne!(light.headers()["etag"], auto_etag, "auto has its own ETag");
+
+    for style in ["card", "compact"] {
+        let png = |theme: &'static str| {
+            let app = &app;
+            async move {
+                app.get(&format!(
+                    "/api/badge/example-prompt-wrapper.png?style={style}&theme={theme}&scale=1"
+                ))
+                .await
+                .bytes()
+                .await
+                .unwrap()
+            }
+        };
+        let (auto, light, dark) = (png("auto").await, png("light").await, png("dark").await);
+        assert!(
+            png_pixels(&auto) == png_pixels(&light),
+            "{style}: auto PNG is light"
+        );
+        assert!(png_pixels(&auto) != png_pixels(&dark), "{style}");
+    }
+}
+
+#[tokio::test]
 async fn hostile_names_are_escaped() {
     let app = spawn_app().await;
     let hostile = r#"<script>alert(1)</script> & "q""#;
@@ -236,7 +285,7 @@ async fn hostile_names_are_escaped() {
         .await
         .unwrap();
     assert_eq!(put.status(), 201);
-    for q in ["", "?style=compact", "?theme=dark"] {
+    for q in ["", "?style=compact", "?theme=dark", "?theme=auto"] {
         let svg = app
             .get(&format!("/api/badge/hostile{q}"))
             .await

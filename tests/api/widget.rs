@@ -99,13 +99,22 @@ async fn widget_themes_and_mistakes() {
         .await
         .unwrap();
     assert!(dark.contains(r#"class="dark""#));
-    let light = app
+    // Without a theme the widget follows the reader's colour scheme.
+    let auto = app
         .get(&format!("/embed/{SLUG}"))
         .await
         .text()
         .await
         .unwrap();
-    assert!(light.contains(r#"class="light""#));
+    assert!(auto.contains(r#"<html lang="en" class="auto">"#));
+    assert!(auto.contains("@media (prefers-color-scheme: dark)"));
+    let light = app
+        .get(&format!("/embed/{SLUG}?theme=light"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(light.contains(r#"<html lang="en" class="light">"#));
 
     let bad = app.get(&format!("/embed/{SLUG}?theme=neon")).await;
     assert_eq!(bad.status(), 400);
@@ -113,7 +122,7 @@ async fn widget_themes_and_mistakes() {
     assert_eq!(header(&bad, "cache-control"), "no-store");
     let text = bad.text().await.unwrap();
     assert!(
-        text.contains("theme=neon") && text.contains("light") && text.contains("dark"),
+        text.contains("theme=neon") && text.contains("light, dark or auto"),
         "{text}"
     );
 
@@ -123,13 +132,13 @@ async fn widget_themes_and_mistakes() {
         assert!(header(&r, "content-type").starts_with("text/html"));
         assert!(header(&r, "content-security-policy").contains("frame-ancestors *"));
     }
-    // Two good loads counted; the bad theme and the unknown tools were not.
+    // Three good loads counted; the bad theme and the unknown tools were not.
     let n = app
-        .wait_for_total(SLUG, "widget_impressions", 2, Duration::from_secs(20))
+        .wait_for_total(SLUG, "widget_impressions", 3, Duration::from_secs(20))
         .await;
-    assert_eq!(n, 2);
+    assert_eq!(n, 3);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(app.stats(SLUG).await["totals"]["widget_impressions"], 2);
+    assert_eq!(app.stats(SLUG).await["totals"]["widget_impressions"], 3);
 }
 
 #[tokio::test]
@@ -172,6 +181,48 @@ async fn embed_code_has_a_picture_that_follows_the_colour_scheme() {
     )));
     assert!(picture.contains(&format!(r#"<img src="{badge}" "#)));
     assert!(picture.contains(&format!("{}/api/badge-click/{SLUG}", app.base)));
+    // The plain snippets use the SVG that switches by itself.
+    let html = code["html_badge"].as_str().unwrap();
+    assert!(
+        html.contains(&format!(r#"<img src="{badge}?theme=auto" "#)),
+        "{html}"
+    );
+    let markdown = code["markdown"].as_str().unwrap();
+    assert!(
+        markdown.contains(&format!("({badge}?theme=auto)")),
+        "{markdown}"
+    );
+}
+
+#[tokio::test]
+async fn the_widget_says_the_share_one_way_and_marks_the_verdict_by_shape() {
+    let app = spawn_app().await;
+    for (slug, share, strokes) in [
+        ("smolvlm-3b", "75% ship", 1),
+        ("example-prompt-wrapper", "25% ship", 2),
+    ] {
+        let html = app
+            .get(&format!("/embed/{slug}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!("<span>{share}</span>")),
+            "{slug}: {html}"
+        );
+        // The stamp's ✓ is one stroke, the ✗ two: the same paths as the card badge.
+        let seal = html.split(r#"<svg class="seal""#).nth(1).expect("a seal");
+        let d = seal
+            .split(r#"<path d=""#)
+            .nth(1)
+            .and_then(|p| p.split('"').next())
+            .unwrap();
+        assert_eq!(d.matches('M').count(), strokes, "{slug}: {d}");
+        // The credit keeps its place at every width: no rule hides it.
+        assert!(html.contains(r#"<span class="brand">Verdict by <svg class="logo""#));
+        assert!(!html.contains(".brand { display: none"));
+    }
 }
 
 #[tokio::test]
@@ -304,9 +355,10 @@ async fn owners_sign_in_with_their_key_and_read_their_stats() {
     assert_eq!(r.status(), 200);
     assert_eq!(header(&r, "cache-control"), "no-store");
     let html = r.text().await.unwrap();
-    assert!(html.contains("<svg class=\"chart\""), "an inline chart");
+    assert!(html.contains("<figure class=\"chart\""), "an inline chart");
     assert!(!html.contains("<script"));
-    assert!(html.contains("maker.example"));
+    // Hosts may wrap only at their dots.
+    assert!(html.contains("maker.<wbr>example"), "{html}");
     assert!(html.contains("Click-through rate"));
     assert!(html.contains("Sign out"));
 
