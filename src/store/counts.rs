@@ -70,7 +70,7 @@ impl Store {
         rows: &[CountRow],
     ) -> StoreResult<Applied> {
         debug_assert!(rows.windows(2).all(|w| w[0] <= w[1]), "rows must be sorted");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let logged = sqlx::query(
             "INSERT INTO flush_log (instance, seq, applied_at) VALUES ($1, $2, $3) \
              ON CONFLICT (instance, seq) DO NOTHING",
@@ -106,7 +106,7 @@ impl Store {
         let cutoff = now_secs() - age.as_secs() as i64;
         let done = sqlx::query("DELETE FROM flush_log WHERE applied_at < $1")
             .bind(cutoff)
-            .execute(&self.pool)
+            .execute(&self.pool())
             .await?;
         Ok(done.rows_affected())
     }
@@ -120,7 +120,7 @@ impl Store {
         .bind(slug.as_str())
         .bind(day_text(from))
         .bind(day_text(to))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool())
         .await?;
         rows.iter()
             .map(|r| {

@@ -7,6 +7,7 @@
 //! The [`flusher`] drains the counters into the store in batches.
 
 pub mod flusher;
+pub mod health;
 pub mod rules;
 
 pub use crate::counts::Kind;
@@ -79,6 +80,7 @@ pub struct Tally {
     rules: Rules,
     limiter: Limiter,
     enabled: bool,
+    health: Arc<health::WriteHealth>,
     metrics: Arc<Metrics>,
 }
 
@@ -94,8 +96,14 @@ impl Tally {
             rules: Rules::new(),
             limiter: Limiter::new(limit_per_minute),
             enabled: true,
+            health: Arc::default(),
             metrics,
         }
+    }
+
+    /// Whether counts are reaching the store (kept by the flusher, read by `/readyz`).
+    pub fn write_health(&self) -> Arc<health::WriteHealth> {
+        self.health.clone()
     }
 
     /// The same counters with counting switched off: [`Tally::observe`] then records nothing.

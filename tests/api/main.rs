@@ -4,12 +4,14 @@
 
 mod badges;
 mod browser;
+mod chaos;
 mod cli;
 mod counting;
 mod headers;
 mod helpers;
 mod limits;
 mod origin;
+mod proxy;
 mod scale;
 mod scratch;
 mod stats;
