@@ -11,6 +11,7 @@ use crate::state::{App, AppState};
 use crate::store::{Store, StoreError};
 use crate::tally::Tally;
 use crate::tally::flusher::Flusher;
+use crate::tally::proxies::ProxyRanges;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -85,7 +86,8 @@ impl Application {
             config.max_pending_keys,
             config.count_limit_per_minute,
             metrics.clone(),
-        );
+        )
+        .with_image_proxies(ProxyRanges::new(config.image_proxy_ranges.clone()));
         let tally = Arc::new(if config.counting {
             tally
         } else {
