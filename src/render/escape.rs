@@ -6,12 +6,10 @@ use std::fmt;
 /// Whether `c` is dropped from displayed text.
 ///
 /// Control characters (XML forbids most of them), the two non-characters XML forbids,
-/// and bidi embedding/override/isolate controls, which could flip the rest of the badge's
-/// line and make a name read as something else.
+/// and the invisible controls no displayed text keeps (bidi embeddings, overrides and
+/// isolates, which could flip the rest of the badge's line; see [`crate::text`]).
 fn dropped(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{FFFE}' | '\u{FFFF}')
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}') || crate::text::is_hidden_control(c)
 }
 
 /// Text as it is shown: dropped characters removed, every run of whitespace one space,

@@ -6,6 +6,8 @@
 //! a few hash-map operations under a short, sharded lock, never an await.
 //! The [`flusher`] drains the counters into the store in batches.
 
+#[cfg(test)]
+mod fixtures;
 pub mod flusher;
 pub mod health;
 pub mod proxies;
@@ -389,7 +391,9 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::USER_AGENT,
-            HeaderValue::from_static("Mozilla/5.0 Firefox/133.0"),
+            HeaderValue::from_static(
+                "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+            ),
         );
         let facts = RequestFacts {
             method: &Method::GET,
@@ -423,7 +427,16 @@ mod tests {
     fn neither_a_new_user_agent_nor_a_proxy_claim_lifts_the_limit() {
         let t = tally(1000, 3).with_image_proxies(ProxyRanges::defaults());
         let counted = (0..20)
-            .map(|i| observe_as(&t, &format!("Mozilla/5.0 Firefox/{i}.0"), [10, 0, 0, 1]))
+            .map(|i| {
+                let agent = format!(
+                    "Mozilla/5.0 (X11; Linux x86_64; rv:{i}.0) Gecko/20100101 Firefox/{i}.0"
+                );
+                assert_eq!(
+                    observe_as(&tally(10, 0), &agent, [10, 0, 0, 9]),
+                    Outcome::Counted
+                );
+                observe_as(&t, &agent, [10, 0, 0, 1])
+            })
             .chain((0..20).map(|_| observe_as(&t, "github-camo (1)", [10, 0, 0, 1])))
             .filter(|o| *o == Outcome::Counted)
             .count();

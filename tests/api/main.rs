@@ -7,6 +7,7 @@ mod browser;
 mod chaos;
 mod cli;
 mod counting;
+mod hardening;
 mod headers;
 mod helpers;
 mod limits;
