@@ -322,6 +322,51 @@ mod tests {
         assert_eq!(rows.iter().map(|r| r.n).sum::<u64>(), 8);
     }
 
+    /// Fails the calls whose (1-based) number is in `fail`.
+    struct FailsOn {
+        store: Store,
+        calls: AtomicU32,
+        fail: &'static [u32],
+    }
+
+    impl CountSink for FailsOn {
+        async fn apply(&self, instance: &str, seq: i64, rows: &[CountRow]) -> StoreResult<Applied> {
+            let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.fail.contains(&call) {
+                return Err(StoreError::Db(sqlx::Error::PoolTimedOut));
+            }
+            self.store.apply_counts(instance, seq, rows).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_that_lands_ends_the_failing_spell_even_if_the_next_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        let metrics = Arc::new(Metrics::new());
+        let tally = Arc::new(Tally::new(1000, 0, metrics.clone()));
+        let sink = FailsOn {
+            store,
+            calls: AtomicU32::new(0),
+            fail: &[1, 3],
+        };
+        let mut flusher = Flusher::new(tally.clone(), sink, "test".into(), metrics);
+        let slug = Slug::parse("a").unwrap();
+        tally.record(&slug, Kind::Badge, "x.example");
+        assert!(flusher.flush_once().await.is_err());
+        assert_eq!(flusher.failures, 1);
+        // The waiting batch lands (call 2), then a fresh one fails (call 3): one failure
+        // in a row, not two, and the health shows the new spell only.
+        tally.record(&slug, Kind::Badge, "y.example");
+        assert!(flusher.flush_once().await.is_err());
+        assert_eq!(flusher.failures, 1);
+        assert_eq!(flusher.flush_once().await.unwrap(), 1);
+        assert_eq!(flusher.failures, 0);
+        assert!(flusher.health.recovered().is_none(), "the spell was closed");
+    }
+
     #[test]
     fn backoff_grows_and_is_capped() {
         assert_eq!(backoff(1), Duration::from_millis(200));
