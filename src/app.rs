@@ -74,7 +74,7 @@ impl Application {
             address: config.listen,
             source,
         };
-        let listener = TcpListener::bind(config.listen).await.map_err(bind)?;
+        let listener = crate::server::bind(config.listen).map_err(bind)?;
         let bound = listener.local_addr().map_err(bind)?;
         let public_url = match &config.public_url {
             Some(url) => url.clone(),

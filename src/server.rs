@@ -15,7 +15,8 @@
 //!   [`STALL_TIMEOUT`] (a client that stopped reading its response).
 //!
 //! At the connection cap a new client is not left waiting behind idle ones: the
-//! connection idle the longest is closed to admit it. Only when every connection is
+//! connections idle the longest are closed to admit it (1% of the cap at a time, so a
+//! flood of new connections costs one scan per hundred accepts). Only when every connection is
 //! busy with a request does the loop wait, and the client with it in the backlog.
 
 mod connections;
@@ -48,8 +49,25 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a connection asked to close (idle, or evicted at the cap) may take to say
 /// goodbye (an HTTP/2 GOAWAY) before it is dropped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// Connections the kernel may hold completed for the accept loop (capped by the
+/// system's `somaxconn`): a burst of connects beyond it is dropped by the kernel before
+/// the server sees it, so it is kept well above tokio's default of 1,024.
+pub const LISTEN_BACKLOG: u32 = 4096;
 /// How often the log repeats that the server is at its connection cap.
 const AT_CAP_LOG_EVERY: Duration = Duration::from_secs(60);
+
+/// Binds `address` with [`LISTEN_BACKLOG`] (port 0 picks a free port).
+pub fn bind(address: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match address {
+        std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    // As `TcpListener::bind` does: a restart need not wait for old connections' TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// Serves `router` on `listener`, at most `max_connections` connections at once, until
 /// `shutdown` completes, then drains.
@@ -90,9 +108,10 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
-        // At the cap: close the longest-idle connection, or wait until one ends or idles.
+        // At the cap: close the longest-idle connections (1% of the cap at a time), or
+        // wait until one ends or idles.
         while registry.live() >= max_connections {
-            if registry.evict_longest_idle() {
+            if registry.evict_longest_idle(max_connections.div_ceil(100)) > 0 {
                 if warned_at_cap.is_none_or(|at| at.elapsed() >= AT_CAP_LOG_EVERY) {
                     tracing::warn!(
                         max_connections,

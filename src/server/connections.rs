@@ -116,23 +116,34 @@ impl Registry {
         self.live.load(Ordering::Acquire)
     }
 
-    /// Asks the connection idle the longest to close; false when every one is busy.
-    pub(super) fn evict_longest_idle(&self) -> bool {
+    /// Asks up to `n` connections, those idle the longest, to close; answers how many
+    /// (0 when every one is busy). One scan serves `n` new clients, so a flood at the cap
+    /// costs one pass over the connections per `n` accepts, not one per accept.
+    pub(super) fn evict_longest_idle(&self, n: usize) -> usize {
         let conns = self.conns.lock();
-        let victim = conns
+        let mut idle: Vec<(u64, &Arc<Conn>)> = conns
             .values()
             .filter(|c| {
                 !c.evicted.load(Ordering::Acquire) && c.in_flight.load(Ordering::Acquire) == 0
             })
-            .min_by_key(|c| c.idle_since_ms.load(Ordering::Acquire));
-        match victim {
-            Some(conn) if !conn.evicted.swap(true, Ordering::AcqRel) => {
+            .map(|c| (c.idle_since_ms.load(Ordering::Acquire), c))
+            .collect();
+        let n = n.min(idle.len());
+        if n == 0 {
+            return 0;
+        }
+        if n < idle.len() {
+            idle.select_nth_unstable_by_key(n - 1, |(since, _)| *since);
+        }
+        let mut evicted = 0;
+        for (_, conn) in &idle[..n] {
+            if !conn.evicted.swap(true, Ordering::AcqRel) {
                 self.live.fetch_sub(1, Ordering::AcqRel);
                 conn.close.notify_one();
-                true
+                evicted += 1;
             }
-            _ => false,
         }
+        evicted
     }
 
     /// Completes when a connection ends (or at once, sometimes: callers re-check).
@@ -401,21 +412,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_longest_idle_connection_is_evicted_and_busy_ones_never() {
+    fn the_longest_idle_connections_are_evicted_and_busy_ones_never() {
         let registry = Registry::default();
         let old = registry.register();
+        std::thread::sleep(Duration::from_millis(5));
+        let older_than_young = registry.register();
         std::thread::sleep(Duration::from_millis(5));
         let young = registry.register();
         let busy = registry.register();
         let _request = Busy::start(busy.clone());
-        assert_eq!(registry.live(), 3);
-        assert!(registry.evict_longest_idle());
+        assert_eq!(registry.live(), 4);
+        assert_eq!(registry.evict_longest_idle(2), 2);
         assert!(old.evicted.load(Ordering::Acquire));
+        assert!(older_than_young.evicted.load(Ordering::Acquire));
+        assert!(!young.evicted.load(Ordering::Acquire));
         assert_eq!(registry.live(), 2);
-        assert!(registry.evict_longest_idle());
+        assert_eq!(registry.evict_longest_idle(5), 1);
         assert!(young.evicted.load(Ordering::Acquire));
-        assert!(
-            !registry.evict_longest_idle(),
+        assert_eq!(
+            registry.evict_longest_idle(1),
+            0,
             "a busy connection is never evicted"
         );
         registry.remove(&old);
