@@ -248,16 +248,19 @@ impl Store {
     /// Answers whether the database can be reached now and, for SQLite, whether its
     /// file is still the one at its path.
     pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool()).await?;
+        // The file first: with it deleted, a new connection would fail to open, and
+        // the answer must name the cause, not the symptom.
         match (self.file_state()?, self.watch()) {
-            (FileState::Same, _) | (_, None) => Ok(()),
+            (FileState::Same, _) | (_, None) => {}
             (FileState::Deleted, Some(w)) => {
-                Err(StoreError::FileGone(w.path().display().to_string()))
+                return Err(StoreError::FileGone(w.path().display().to_string()));
             }
             (FileState::Replaced, Some(w)) => {
-                Err(StoreError::FileReplaced(w.path().display().to_string()))
+                return Err(StoreError::FileReplaced(w.path().display().to_string()));
             }
         }
+        sqlx::query("SELECT 1").execute(&self.pool()).await?;
+        Ok(())
     }
 }
 
