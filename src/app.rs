@@ -12,6 +12,7 @@ use crate::state::{App, AppState};
 use crate::store::{Store, StoreError};
 use crate::tally::Tally;
 use crate::tally::flusher::Flusher;
+use crate::tally::proxies::ProxyRanges;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -80,7 +81,7 @@ impl Application {
             address: config.listen,
             source,
         };
-        let listener = TcpListener::bind(config.listen).await.map_err(bind)?;
+        let listener = crate::server::bind(config.listen).map_err(bind)?;
         let bound = listener.local_addr().map_err(bind)?;
         let public_url = match &config.public_url {
             Some(url) => url.clone(),
@@ -92,7 +93,8 @@ impl Application {
             config.max_pending_keys,
             config.count_limit_per_minute,
             metrics.clone(),
-        );
+        )
+        .with_image_proxies(ProxyRanges::new(config.image_proxy_ranges.clone()));
         let tally = Arc::new(if config.counting {
             tally
         } else {

@@ -32,7 +32,8 @@ pub struct ServeArgs {
     #[arg(long, env = "VERDICT_BADGES_FLUSH_INTERVAL_MS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub flush_interval_ms: u64,
-    /// Counted loads a minute per tool from one client (IP + User-Agent); 0 = no limit.
+    /// Counted loads a minute per tool and kind from one address (an IPv6 client's /64),
+    /// whatever its User-Agent; image proxies get 100 times as many; 0 = no limit.
     #[arg(
         long,
         env = "VERDICT_BADGES_COUNT_LIMIT_PER_MINUTE",
@@ -55,6 +56,12 @@ pub struct ServeArgs {
     /// Take the client address from the last X-Forwarded-For entry (only behind a trusted proxy).
     #[arg(long, env = "VERDICT_BADGES_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// Address ranges (CIDR, comma-separated) whose image proxies (GitHub camo, Google's
+    /// image proxy) count for many readers; defaults to GitHub's and Google's published
+    /// ranges (see SECURITY.md to keep them current). Given with no value, none.
+    #[arg(long, env = "VERDICT_BADGES_IMAGE_PROXY_RANGES", value_delimiter = ',', num_args = 0..,
+          default_values = crate::tally::proxies::DEFAULT_IMAGE_PROXY_RANGES)]
+    pub image_proxy_ranges: Vec<ipnet::IpNet>,
     /// Memory for finished badges, in MiB.
     #[arg(long, env = "VERDICT_BADGES_RENDER_CACHE_MB", default_value_t = 64,
           value_parser = clap::value_parser!(u64).range(1..=4096))]
@@ -98,7 +105,7 @@ pub struct Config {
     pub review_url: ReviewUrl,
     /// Flush period of the counters.
     pub flush_interval: Duration,
-    /// Per client, tool and minute; 0 = no limit.
+    /// Per address, tool, kind and minute; 0 = no limit.
     pub count_limit_per_minute: u32,
     /// Load the sample verdicts into an empty store.
     pub demo: bool,
@@ -108,6 +115,8 @@ pub struct Config {
     pub admin_token: Option<SecretString>,
     /// Trust X-Forwarded-For for the client address.
     pub trust_forwarded_for: bool,
+    /// Where requests that say they are image proxies are believed.
+    pub image_proxy_ranges: Vec<ipnet::IpNet>,
     /// Byte budget of the render cache.
     pub render_cache_bytes: u64,
     /// Time a cached verdict is trusted.
@@ -212,6 +221,7 @@ impl Config {
             counting: args.counting,
             admin_token,
             trust_forwarded_for: args.trust_forwarded_for,
+            image_proxy_ranges: args.image_proxy_ranges,
             render_cache_bytes: args.render_cache_mb << 20,
             verdict_ttl: Duration::from_secs(args.verdict_ttl_secs),
             verdict_poll: Duration::from_millis(args.verdict_poll_ms),

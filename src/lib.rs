@@ -51,4 +51,5 @@ pub mod state;
 pub mod stats;
 pub mod store;
 pub mod tally;
+pub mod text;
 pub mod verdict;

@@ -1,6 +1,7 @@
 //! Liveness, readiness and metrics.
 
 use crate::state::AppState;
+use crate::tally::health::Writes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -17,7 +18,8 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// `GET /readyz`: the store answers within two seconds.
+/// `GET /readyz`: the store answers within two seconds, its file (SQLite) is still
+/// the one at its path, and counts are reaching it. A 503 names what is wrong.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -28,13 +30,34 @@ pub async fn healthz() -> &'static str {
     ),
 )]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
-        Ok(Ok(())) => (StatusCode::OK, "ready\n"),
-        _ => (
+    let not_ready = |why: String| {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            "not ready: the store is unreachable\n",
-        ),
+            [(header::CACHE_CONTROL, "no-store")],
+            format!("not ready: {why}\n"),
+        )
+    };
+    match tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await {
+        Err(_) => return not_ready("the store did not answer within 2 s".into()),
+        Ok(Err(e)) => return not_ready(e.cause().to_string()),
+        Ok(Ok(())) => {}
     }
+    if let Writes::Stalled {
+        waited,
+        failures,
+        cause,
+    } = state.tally.write_health().writes()
+    {
+        return not_ready(format!(
+            "counts have not reached the store for {} s ({failures} failed attempts): {cause}",
+            waited.as_secs()
+        ));
+    }
+    (
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        "ready\n".to_owned(),
+    )
 }
 
 /// `GET /metrics`: Prometheus text exposition.

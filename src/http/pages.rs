@@ -33,7 +33,7 @@ pub struct EmbedCode {
 
 /// HTML attribute escaping for snippets built outside templates.
 fn attr(text: &str) -> String {
-    askama::filters::escape(text, askama::filters::Html)
+    askama::filters::escape(text, crate::text::Html)
         .map(|s| s.to_string())
         .unwrap_or_default()
 }
@@ -41,7 +41,7 @@ fn attr(text: &str) -> String {
 /// Markdown link text escaping: brackets and backslashes would end the text early.
 fn md_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in crate::text::visible(text).chars() {
         if matches!(
             c,
             '[' | ']' | '\\' | '(' | ')' | '<' | '>' | '`' | '*' | '_'

@@ -3,20 +3,29 @@
 use std::borrow::Cow;
 use std::fmt;
 
-/// Whether `c` is dropped from displayed text.
+/// Whether `c` is dropped from text that went through [`crate::text::visible`].
 ///
 /// Control characters (XML forbids most of them), the two non-characters XML forbids,
-/// and bidi embedding/override/isolate controls, which could flip the rest of the badge's
-/// line and make a name read as something else.
+/// and the invisible controls no displayed text keeps (bidi embeddings, overrides and
+/// isolates, which could flip the rest of the badge's line; see [`crate::text`]). Tag
+/// characters `visible` kept are parts of subdivision flags and stay.
 fn dropped(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{FFFE}' | '\u{FFFF}')
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        || crate::text::is_hidden_control_but_tag(c)
 }
 
 /// Text as it is shown: dropped characters removed, every run of whitespace one space,
 /// no space at either end (SVG collapses whitespace, so measurement must too).
 pub(crate) fn clean(s: &str) -> Cow<'_, str> {
+    match crate::text::visible(s) {
+        Cow::Borrowed(s) => tidied(s),
+        Cow::Owned(s) => Cow::Owned(tidied(&s).into_owned()),
+    }
+}
+
+/// `s` with [`dropped`] characters removed and its whitespace collapsed.
+fn tidied(s: &str) -> Cow<'_, str> {
     let tidy = !s.starts_with(char::is_whitespace)
         && !s.ends_with(char::is_whitespace)
         && !s.contains("  ")

@@ -163,14 +163,14 @@ impl Store {
             query = query.bind(run.span).bind(run.first).bind(run.last);
         }
         let query = query.bind(i64::try_from(top).unwrap_or(i64::MAX));
-        let rows = match self.backend {
-            Backend::Sqlite => query.fetch_all(&self.pool).await?,
+        let rows = match self.backend() {
+            Backend::Sqlite => query.fetch_all(&self.pool()).await?,
             // PostgreSQL plans this as a parallel query, and starting its workers costs
             // more than the whole answer: 25 ms instead of 8 for a 200-site year, worse
             // on a busy machine. Read it without, in a transaction of its own that
             // writes nothing and is rolled back.
             Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.pool().begin().await?;
                 sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
                     .execute(&mut *tx)
                     .await?;
@@ -221,7 +221,7 @@ impl Store {
             .bind(slug.as_str())
             .bind(day_text(from))
             .bind(day_text(to))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.pool())
             .await?;
         rows.into_iter()
             .map(|row| {

@@ -89,7 +89,7 @@ impl Store {
         rows: &[CountRow],
     ) -> StoreResult<Applied> {
         debug_assert!(rows.windows(2).all(|w| w[0] <= w[1]), "rows must be sorted");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let logged = sqlx::query(
             "INSERT INTO flush_log (instance, seq, applied_at) VALUES ($1, $2, $3) \
              ON CONFLICT (instance, seq) DO NOTHING",
@@ -129,7 +129,7 @@ impl Store {
         )
         .bind(now - secs(idle))
         .bind(now - secs(retry_window))
-        .execute(&self.pool)
+        .execute(&self.pool())
         .await?;
         Ok(done.rows_affected())
     }
@@ -138,7 +138,7 @@ impl Store {
     pub async fn forget_instance(&self, instance: &str) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM flush_log WHERE instance = $1")
             .bind(instance)
-            .execute(&self.pool)
+            .execute(&self.pool())
             .await?;
         Ok(done.rows_affected())
     }
@@ -146,7 +146,7 @@ impl Store {
     /// How many entries the flush log holds.
     pub async fn flush_log_len(&self) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM flush_log")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.pool())
             .await?;
         parse_count(n)
     }
@@ -161,7 +161,7 @@ impl Store {
         .bind(slug.as_str())
         .bind(day_text(from))
         .bind(day_text(to))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool())
         .await?;
         rows.iter()
             .map(|r| {
@@ -213,7 +213,7 @@ impl Store {
                 .bind(to)
                 .bind(slug.as_str().to_owned()),
         };
-        query.fetch(&self.pool).map(|row| {
+        query.fetch(&self.pool()).map(|row| {
             let row = row?;
             let slug: String = row.get(0);
             Ok(CountRow {

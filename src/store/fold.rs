@@ -40,8 +40,8 @@ impl Store {
     pub async fn fold_referrers_step(&self, before: Date) -> StoreResult<Option<FoldedDay>> {
         debug_assert_eq!(OTHER_HOST, "(other)");
         debug_assert_eq!(DIRECT, "(direct)");
-        let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
+        let mut tx = self.begin_write().await?;
+        if self.backend() == Backend::Postgres {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 .execute(&mut *tx)
                 .await?;
@@ -150,7 +150,7 @@ impl Store {
     pub async fn referrers_folded_before(&self) -> StoreResult<Option<Date>> {
         let mark: Option<String> =
             sqlx::query_scalar("SELECT folded_before FROM referrer_fold WHERE id = 1")
-                .fetch_one(&self.pool)
+                .fetch_one(&self.pool())
                 .await?;
         mark.map(parse_day).transpose()
     }

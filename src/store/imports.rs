@@ -9,9 +9,9 @@
 
 use super::aggregates::{Params, SPANS, day_number, insert_sql};
 use super::counts::{day_text, parse_count};
+use super::write::WriteTx;
 use super::{Store, StoreResult, fold, now_secs};
 use crate::counts::CountRow;
-use sqlx::{Any, Transaction};
 use time::OffsetDateTime;
 
 /// Rows per `INSERT` into the import's table: 500 rows (3,000 parameters) a statement;
@@ -34,7 +34,7 @@ pub struct PastImport {
 
 /// An import under way: rows are added in its one transaction until [`CountsImport::commit`].
 pub struct CountsImport {
-    tx: Transaction<'static, Any>,
+    tx: WriteTx,
 }
 
 impl Store {
@@ -43,7 +43,7 @@ impl Store {
         let row: Option<(i64, i64)> =
             sqlx::query_as("SELECT imported_at, rows FROM count_imports WHERE sha256 = $1")
                 .bind(sha256)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.pool())
                 .await?;
         row.map(|(at, rows)| {
             Ok(PastImport {
@@ -61,7 +61,7 @@ impl Store {
         sha256: &str,
         rows: u64,
     ) -> StoreResult<Result<CountsImport, PastImport>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let recorded = sqlx::query(
             "INSERT INTO count_imports (sha256, rows, imported_at) VALUES ($1, $2, $3) \
              ON CONFLICT (sha256) DO NOTHING",

@@ -11,7 +11,7 @@ impl Store {
             .bind(key_hash)
             .bind(slug.as_str())
             .bind(now_secs())
-            .execute(&self.pool)
+            .execute(&self.pool())
             .await?;
         Ok(())
     }
@@ -23,7 +23,7 @@ impl Store {
         )
         .bind(now_secs())
         .bind(key_hash)
-        .execute(&self.pool)
+        .execute(&self.pool())
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -33,7 +33,7 @@ impl Store {
         let row =
             sqlx::query("SELECT slug FROM stats_keys WHERE key_hash = $1 AND revoked_at IS NULL")
                 .bind(key_hash)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.pool())
                 .await?;
         row.map(|r| {
             let slug: String = r.get(0);

@@ -6,7 +6,11 @@
 //! a few hash-map operations under a short, sharded lock, never an await.
 //! The [`flusher`] drains the counters into the store in batches.
 
+#[cfg(test)]
+mod fixtures;
 pub mod flusher;
+pub mod health;
+pub mod proxies;
 pub mod rules;
 
 pub use crate::counts::Kind;
@@ -15,6 +19,7 @@ use crate::metrics::{Metrics, NameLabel};
 use crate::verdict::Slug;
 use http::{HeaderMap, Method};
 use parking_lot::Mutex;
+use proxies::ProxyRanges;
 use rules::{Audience, Rules};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
@@ -30,7 +35,8 @@ pub struct RequestFacts<'a> {
     pub method: &'a Method,
     /// Request headers.
     pub headers: &'a HeaderMap,
-    /// The client's address, for the per-client limit only; never stored.
+    /// The client's address, for the per-client limit and the image-proxy check
+    /// only; never stored.
     pub client_ip: IpAddr,
 }
 
@@ -78,7 +84,9 @@ pub struct Tally {
     max_keys: usize,
     rules: Rules,
     limiter: Limiter,
+    proxies: ProxyRanges,
     enabled: bool,
+    health: Arc<health::WriteHealth>,
     metrics: Arc<Metrics>,
 }
 
@@ -93,9 +101,23 @@ impl Tally {
             max_keys,
             rules: Rules::new(),
             limiter: Limiter::new(limit_per_minute),
+            proxies: ProxyRanges::default(),
             enabled: true,
+            health: Arc::default(),
             metrics,
         }
+    }
+
+    /// Whether counts are reaching the store (kept by the flusher, read by `/readyz`).
+    pub fn write_health(&self) -> Arc<health::WriteHealth> {
+        self.health.clone()
+    }
+
+    /// The same counters, exempting image-proxy requests from `ranges` from the
+    /// per-reader limit (see [`proxies`]).
+    pub fn with_image_proxies(mut self, ranges: ProxyRanges) -> Tally {
+        self.proxies = ranges;
+        self
     }
 
     /// The same counters with counting switched off: [`Tally::observe`] then records nothing.
@@ -121,23 +143,34 @@ impl Tally {
                     other => other,
                 }
             }
-            Audience::ImageProxy => self.record(slug, kind, &referrer),
-            Audience::Reader => {
-                let agent = facts
-                    .headers
-                    .get(http::header::USER_AGENT)
-                    .map(|v| v.as_bytes())
-                    .unwrap_or_default();
-                if self.limiter.allow(&(facts.client_ip, agent, slug, kind)) {
-                    self.record(slug, kind, &referrer)
-                } else {
-                    self.metrics
-                        .tally_dropped
-                        .get_or_create(&NameLabel::of("rate_limited"))
-                        .inc();
-                    Outcome::RateLimited
-                }
+            Audience::ImageProxy if self.proxies.contains(facts.client_ip) => {
+                self.limited(facts, slug, kind, &referrer, Ceiling::ImageProxy)
             }
+            // Claiming to be a proxy from elsewhere earns nothing: a reader like any other.
+            Audience::ImageProxy | Audience::Reader => {
+                self.limited(facts, slug, kind, &referrer, Ceiling::Reader)
+            }
+        }
+    }
+
+    /// Records a load unless its address is past its ceiling for this tool, kind and minute.
+    fn limited(
+        &self,
+        facts: &RequestFacts<'_>,
+        slug: &Slug,
+        kind: Kind,
+        referrer: &str,
+        ceiling: Ceiling,
+    ) -> Outcome {
+        let address = proxies::limit_key(facts.client_ip);
+        if self.limiter.allow(&(address, slug, kind), ceiling) {
+            self.record(slug, kind, referrer)
+        } else {
+            self.metrics
+                .tally_dropped
+                .get_or_create(&NameLabel::of("rate_limited"))
+                .inc();
+            Outcome::RateLimited
         }
     }
 
@@ -245,10 +278,24 @@ impl Tally {
     }
 }
 
-/// Per-client limit: at most N counted loads per client, tool and kind in each clock minute.
+/// Which ceiling a request is held to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ceiling {
+    /// N a minute per address, tool and kind.
+    Reader,
+    /// [`IMAGE_PROXY_FACTOR`] × N: a proxy address fetches for many readers.
+    ImageProxy,
+}
+
+/// How many readers' worth an image-proxy address may count per tool, kind and minute.
+pub const IMAGE_PROXY_FACTOR: u32 = 100;
+
+/// Per-client limit: at most N counted loads per address, tool and kind in each clock
+/// minute (image proxies: [`IMAGE_PROXY_FACTOR`] × N).
 ///
-/// Clients are kept only as a hash of address and User-Agent, in a bounded
-/// cache whose entries expire after two minutes.
+/// The address alone is the client: a User-Agent is the client's to choose, so one
+/// that rotates it must not count again. Addresses are kept only as keyed hashes, in
+/// a bounded cache whose entries expire after two minutes.
 struct Limiter {
     per_minute: u32,
     windows: moka::sync::Cache<u64, Arc<AtomicU32>>,
@@ -267,14 +314,18 @@ impl Limiter {
         }
     }
 
-    fn allow(&self, client: &impl Hash) -> bool {
+    fn allow(&self, client: &impl Hash, ceiling: Ceiling) -> bool {
         if self.per_minute == 0 {
             return true;
         }
+        let limit = match ceiling {
+            Ceiling::Reader => self.per_minute,
+            Ceiling::ImageProxy => self.per_minute.saturating_mul(IMAGE_PROXY_FACTOR),
+        };
         let minute = OffsetDateTime::now_utc().unix_timestamp() / 60;
         let key = self.hasher.hash_one((client, minute));
         let seen = self.windows.get_with(key, || Arc::new(AtomicU32::new(0)));
-        seen.fetch_add(1, Ordering::Relaxed) < self.per_minute
+        seen.fetch_add(1, Ordering::Relaxed) < limit
     }
 }
 
@@ -340,7 +391,9 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::USER_AGENT,
-            HeaderValue::from_static("Mozilla/5.0 Firefox/133.0"),
+            HeaderValue::from_static(
+                "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+            ),
         );
         let facts = RequestFacts {
             method: &Method::GET,
@@ -357,5 +410,42 @@ mod tests {
         assert_eq!(outcomes[4], Outcome::RateLimited);
         // Another tool has its own allowance.
         assert_eq!(t.observe(&facts, &slug("b"), Kind::Badge), Outcome::Counted);
+    }
+
+    fn observe_as(t: &Tally, agent: &str, ip: [u8; 4]) -> Outcome {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::USER_AGENT, HeaderValue::from_str(agent).unwrap());
+        let facts = RequestFacts {
+            method: &Method::GET,
+            headers: &headers,
+            client_ip: ip.into(),
+        };
+        t.observe(&facts, &slug("a"), Kind::Badge)
+    }
+
+    #[test]
+    fn neither_a_new_user_agent_nor_a_proxy_claim_lifts_the_limit() {
+        let t = tally(1000, 3).with_image_proxies(ProxyRanges::defaults());
+        let counted = (0..20)
+            .map(|i| {
+                let agent = format!(
+                    "Mozilla/5.0 (X11; Linux x86_64; rv:{i}.0) Gecko/20100101 Firefox/{i}.0"
+                );
+                assert_eq!(
+                    observe_as(&tally(10, 0), &agent, [10, 0, 0, 9]),
+                    Outcome::Counted
+                );
+                observe_as(&t, &agent, [10, 0, 0, 1])
+            })
+            .chain((0..20).map(|_| observe_as(&t, "github-camo (1)", [10, 0, 0, 1])))
+            .filter(|o| *o == Outcome::Counted)
+            .count();
+        assert_eq!(counted, 3);
+        // From GitHub's network the same claim counts, up to the proxy ceiling.
+        let camo = (0..400)
+            .map(|_| observe_as(&t, "github-camo (1)", [140, 82, 115, 145]))
+            .filter(|o| *o == Outcome::Counted)
+            .count();
+        assert_eq!(camo, 3 * IMAGE_PROXY_FACTOR as usize);
     }
 }

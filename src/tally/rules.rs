@@ -27,6 +27,8 @@ pub enum BotReason {
     EmptyAgent,
     /// A crawler, link-preview fetcher or HTTP library.
     Crawler,
+    /// A User-Agent not shaped like any browser's: a tool, an app's fetcher, a script.
+    NotABrowser,
 }
 
 impl BotReason {
@@ -37,13 +39,19 @@ impl BotReason {
             BotReason::Prefetch => "prefetch",
             BotReason::EmptyAgent => "empty_agent",
             BotReason::Crawler => "crawler",
+            BotReason::NotABrowser => "not_a_browser",
         }
     }
 }
 
-/// Link-preview fetchers, tools and libraries the bot list does not name,
-/// matched case-insensitively as regular expressions.
+/// Bots the `isbot` list does not name, matched case-insensitively as regular
+/// expressions: link previews of chat apps and social networks, AI crawlers and AI
+/// assistants' fetchers, HTTP libraries, and the monitors, scanners and automation
+/// tools that send a browser's User-Agent with their own name added (a User-Agent
+/// not shaped like a browser's needs no pattern: see [`looks_like_a_browser`]).
+/// Checked against `tests/fixtures/` (see `src/tally/fixtures.rs`).
 const EXTRA_BOT_PATTERNS: &[&str] = &[
+    // Link previews.
     "whatsapp",
     "slackbot",
     "slack-imgproxy",
@@ -57,6 +65,32 @@ const EXTRA_BOT_PATTERNS: &[&str] = &[
     "redditbot",
     "iframely",
     "embedly",
+    "cardyb",
+    "zoombot",
+    // AI crawlers and assistants' fetchers.
+    "gptbot",
+    "chatgpt-user",
+    "oai-searchbot",
+    "claudebot",
+    "claude-user",
+    "claude-searchbot",
+    "perplexitybot",
+    "perplexity-user",
+    "google-extended",
+    "googleother",
+    "googleagent-",
+    "google-cloudvertexbot",
+    "applebot",
+    "amazonbot",
+    "bytespider",
+    "meta-external",
+    "mistralai-user",
+    "duckassistbot",
+    "manus-user",
+    "newsai/",
+    " code/1\\.",
+    " trae/",
+    // HTTP libraries and headless browsers.
     "^curl",
     "^wget",
     "^python",
@@ -66,6 +100,8 @@ const EXTRA_BOT_PATTERNS: &[&str] = &[
     "node-fetch",
     "undici",
     "headlesschrome",
+    "playwright",
+    "selenium",
     "^java/",
     "^libwww",
     "httpclient",
@@ -73,10 +109,67 @@ const EXTRA_BOT_PATTERNS: &[&str] = &[
     "^hyper",
     "^oha",
     "^wrk",
+    // Monitors, audits and scanners with a browser's agent.
     "lighthouse",
     "pingdom",
     "uptimerobot",
+    "datadogsynthetics",
+    "newrelicsynthetics",
+    "thousandeyes",
+    "dotcom-monitor",
+    "ghost inspector",
+    "gotsitemonitor",
+    "gtmetrix",
+    "hotjar",
+    "silktide",
+    "linktiger",
+    "securityheaders",
+    "hardenize",
+    "sucuri",
+    "sitecheck",
+    "testlocally",
+    "watchtowr",
+    "abuse\\.xmco\\.fr",
+    "foregenix",
+    "cookiehub",
+    "sqwatcher",
+    "scope3",
+    "criticalcss",
+    "pwabuilder",
+    "; rigor\\)",
+    "tsm-turingos",
+    "autoconfig test",
+    "compatible; bw/",
+    "impact\\.com agent",
+    // Readers' apps that are not a reader's view: feed, print, archive and shop tools.
+    "feeder\\.co",
+    "monitorss",
+    "readable/",
+    "printfriendly",
+    "zoterotranslationserver",
+    "nyt_scraping",
+    "playstore-google",
+    "netshelter",
+    "marketgoo",
+    "miniature\\.io",
+    "sindup",
+    "collapsify",
+    "geedoshop",
+    "dlc/",
+    "ylt chrome",
+    "splash version",
+    "fluid/",
 ];
+
+/// Whether `agent` is shaped like a browser's: every mainstream browser, web view and
+/// in-app browser sends `Mozilla/5.0 (…)` with a rendering engine's token; Opera Mini
+/// and the Outlook desktop client are the readers that do not.
+fn looks_like_a_browser(agent: &str) -> bool {
+    let engine = ["AppleWebKit/", "Gecko/", "Trident/"];
+    (agent.starts_with("Mozilla/5.0 (") && engine.iter().any(|e| agent.contains(e)))
+        || (agent.starts_with("Opera/9.80 (") && agent.contains("Presto/"))
+        || agent.starts_with("Microsoft Office/")
+}
 
 /// User-Agents of image proxies that fetch on behalf of many readers.
 fn is_image_proxy(agent: &str) -> bool {
@@ -86,11 +179,11 @@ fn is_image_proxy(agent: &str) -> bool {
 /// Longest User-Agent that is classified; longer ones are crawlers or abuse.
 const MAX_AGENT_LEN: usize = 1024;
 
-/// The classifier: the maintained bot list plus the patterns above, with a
-/// bounded cache of verdicts per User-Agent (readers send few distinct ones).
+/// The classifier: the maintained bot list plus the patterns above and the browser
+/// shape, with a bounded cache of verdicts per User-Agent (readers send few distinct ones).
 pub struct Rules {
     bots: isbot::Bots,
-    seen: moka::sync::Cache<u64, bool>,
+    seen: moka::sync::Cache<u64, Option<BotReason>>,
     hasher: std::collections::hash_map::RandomState,
 }
 
@@ -133,20 +226,30 @@ impl Rules {
         if is_image_proxy(agent) {
             return Audience::ImageProxy;
         }
-        if agent.len() > MAX_AGENT_LEN || self.is_crawler(agent) {
+        if agent.len() > MAX_AGENT_LEN {
             return Audience::Bot(BotReason::Crawler);
         }
-        Audience::Reader
+        match self.bot_reason(agent) {
+            Some(reason) => Audience::Bot(reason),
+            None => Audience::Reader,
+        }
     }
 
-    fn is_crawler(&self, agent: &str) -> bool {
+    /// Why `agent` is a bot, if it is: on the bot list, or not shaped like a browser.
+    fn bot_reason(&self, agent: &str) -> Option<BotReason> {
         let key = self.hasher.hash_one(agent);
         if let Some(known) = self.seen.get(&key) {
             return known;
         }
-        let bot = self.bots.is_bot(agent);
-        self.seen.insert(key, bot);
-        bot
+        let reason = if self.bots.is_bot(agent) {
+            Some(BotReason::Crawler)
+        } else if !looks_like_a_browser(agent) {
+            Some(BotReason::NotABrowser)
+        } else {
+            None
+        };
+        self.seen.insert(key, reason);
+        reason
     }
 }
 

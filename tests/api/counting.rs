@@ -128,35 +128,123 @@ async fn bots_head_and_prefetch_are_not_impressions(backend: TestBackend) {
     );
 }
 
-#[tokio::test]
-async fn one_client_is_limited_but_image_proxies_are_not() {
-    let app = spawn_app_with(|c| c.count_limit_per_minute = 5).await;
-    for _ in 0..12 {
-        assert_eq!(app.get("/api/badge/smolvlm-3b").await.status(), 200);
+/// Waits for a fresh clock minute when the current one is nearly over: the limit
+/// counts per clock minute, and a test straddling two would see two allowances.
+async fn early_in_a_minute() {
+    let second = time::OffsetDateTime::now_utc().second();
+    if second >= 45 {
+        tokio::time::sleep(Duration::from_secs(61 - u64::from(second))).await;
     }
+}
+
+/// The badge impressions of smolvlm-3b once `n` loads were counted (and no more came).
+async fn settled_impressions(app: &TestApp, n: i64) -> i64 {
+    app.wait_for_total("smolvlm-3b", "badge_impressions", n, WAIT)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.stats("smolvlm-3b").await["totals"]["badge_impressions"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn rate_limited(app: &TestApp) -> u64 {
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("verdict_badges_tally_dropped_total{name=\"rate_limited\"} "))
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+#[tokio::test]
+async fn one_address_rotating_user_agents_counts_at_most_the_limit() {
+    let app = spawn_app_with(|c| c.count_limit_per_minute = 5).await;
+    early_in_a_minute().await;
+    let plain = reqwest::Client::new();
+    for version in 80..130 {
+        let agent = format!(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 \
+             (KHTML, like Gecko) Chrome/{version}.0.0.0 Safari/537.36"
+        );
+        let r = plain
+            .get(app.url("/api/badge/smolvlm-3b"))
+            .header("user-agent", agent)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    assert_eq!(settled_impressions(&app, 5).await, 5);
+    assert_eq!(rate_limited(&app).await, 45);
+}
+
+#[tokio::test]
+async fn claiming_to_be_an_image_proxy_from_elsewhere_counts_at_most_the_limit() {
+    // Loopback is in no image-proxy range: a camo User-Agent from here is a forgery.
+    let app = spawn_app_with(|c| c.count_limit_per_minute = 5).await;
+    early_in_a_minute().await;
     let camo = reqwest::Client::new();
-    for _ in 0..12 {
+    for agent in [
+        "github-camo (876de43e)",
+        "Mozilla/5.0 (via ggpht.com GoogleImageProxy)",
+    ] {
+        for _ in 0..250 {
+            camo.get(app.url("/api/badge/smolvlm-3b"))
+                .header("user-agent", agent)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(settled_impressions(&app, 5).await, 5);
+    assert_eq!(rate_limited(&app).await, 495);
+}
+
+#[tokio::test]
+async fn a_real_image_proxy_counts_for_many_readers_up_to_its_ceiling() {
+    let limit = 5;
+    let ceiling = limit * verdict_badges::tally::IMAGE_PROXY_FACTOR as i64;
+    // Loopback plays the proxy's network.
+    let app = spawn_app_with(|c| {
+        c.count_limit_per_minute = limit as u32;
+        c.image_proxy_ranges = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    early_in_a_minute().await;
+    let camo = reqwest::Client::new();
+    for _ in 0..ceiling + 20 {
         camo.get(app.url("/api/badge/smolvlm-3b"))
             .header("user-agent", "github-camo (876de43e)")
             .send()
             .await
             .unwrap();
     }
-    assert_eq!(
-        app.wait_for_total("smolvlm-3b", "badge_impressions", 17, WAIT)
-            .await,
-        17
-    );
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    assert_eq!(
-        app.stats("smolvlm-3b").await["totals"]["badge_impressions"],
-        17
-    );
-    let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(
-        metrics.contains("verdict_badges_tally_dropped_total{name=\"rate_limited\"} 7"),
-        "{metrics}"
-    );
+    assert_eq!(settled_impressions(&app, ceiling).await, ceiling);
+    assert_eq!(rate_limited(&app).await, 20);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_camo_is_told_by_its_forwarded_address() {
+    let app = spawn_app_with(|c| {
+        c.count_limit_per_minute = 5;
+        c.trust_forwarded_for = true;
+    })
+    .await;
+    early_in_a_minute().await;
+    let client = reqwest::Client::new();
+    // 140.82.115.145 is in GitHub's published ranges (the defaults); 203.0.113.7 is not.
+    for (forwarded, n) in [("140.82.115.145", 40), ("203.0.113.7", 40)] {
+        for _ in 0..n {
+            client
+                .get(app.url("/api/badge/smolvlm-3b"))
+                .header("user-agent", "github-camo (876de43e)")
+                .header("x-forwarded-for", forwarded)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(settled_impressions(&app, 45).await, 45);
+    assert_eq!(rate_limited(&app).await, 35);
 }
 
 #[tokio::test]

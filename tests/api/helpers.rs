@@ -179,6 +179,24 @@ impl TestApp {
         }
     }
 
+    /// Polls the stats of every sample tool until their badge impressions add up to
+    /// `want` or `within` passes; answers the last sum.
+    pub async fn wait_for_impressions(&self, want: u64, within: Duration) -> u64 {
+        let deadline = Instant::now() + within;
+        loop {
+            let mut sum = 0;
+            for v in verdict_badges::verdict::demo_verdicts() {
+                sum += self.stats(v.slug.as_str()).await["totals"]["badge_impressions"]
+                    .as_u64()
+                    .unwrap();
+            }
+            if sum >= want || Instant::now() > deadline {
+                return sum;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Signals shutdown and waits until the server has drained and flushed.
     pub async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {

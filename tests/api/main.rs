@@ -5,13 +5,16 @@
 mod aggregates;
 mod badges;
 mod browser;
+mod chaos;
 mod cli;
 mod counting;
 mod counts_file;
+mod hardening;
 mod headers;
 mod helpers;
 mod limits;
 mod origin;
+mod proxy;
 mod scale;
 mod scratch;
 mod stats;

@@ -1,10 +1,10 @@
 //! Several instances on one store, and surviving a store outage.
 
 use crate::helpers::*;
+use crate::proxy::Proxy;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio::net::{TcpListener, TcpStream};
 
 async fn three_instances_count_every_load_exactly(backend: TestBackend) {
     let db = scratch(backend).await;
@@ -111,64 +111,6 @@ crate::on_both_backends!(
     a_write_reaches_every_instance
 );
 
-/// A TCP proxy to PostgreSQL that can cut every connection and refuse new ones.
-struct Proxy {
-    port: u16,
-    up: Arc<AtomicBool>,
-    generation: Arc<AtomicU64>,
-}
-
-impl Proxy {
-    async fn start(target: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let generation = Arc::new(AtomicU64::new(0));
-        let (up2, gen2) = (up.clone(), generation.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
-                    return;
-                };
-                if !up2.load(Ordering::SeqCst) {
-                    continue; // dropped: the connection is refused
-                }
-                let born = gen2.load(Ordering::SeqCst);
-                let gen3 = gen2.clone();
-                let target = target.clone();
-                tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(&target).await else {
-                        return;
-                    };
-                    let cut = async {
-                        while gen3.load(Ordering::SeqCst) == born {
-                            tokio::time::sleep(Duration::from_millis(10)).await;
-                        }
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = cut => {}
-                    }
-                });
-            }
-        });
-        Proxy {
-            port,
-            up,
-            generation,
-        }
-    }
-
-    fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        self.generation.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
-
 #[tokio::test]
 #[cfg_attr(
     not(vb_postgres),
@@ -176,19 +118,8 @@ impl Proxy {
 )]
 async fn a_store_outage_under_load_loses_nothing() {
     let db = scratch(TestBackend::Postgres).await;
-    let real = url::Url::parse(&db.url).unwrap();
-    let target = format!(
-        "{}:{}",
-        real.host_str().unwrap(),
-        real.port().unwrap_or(5432)
-    );
-    let proxy = Proxy::start(target).await;
-    let mut via_proxy = real.clone();
-    via_proxy.set_port(Some(proxy.port)).unwrap();
-    let app = spawn_app_at(via_proxy.as_str(), Some(db), |c| {
-        c.count_limit_per_minute = 0
-    })
-    .await;
+    let (proxy, via_proxy) = Proxy::in_front_of(&db.url).await;
+    let app = spawn_app_at(&via_proxy, Some(db), |c| c.count_limit_per_minute = 0).await;
     let slugs = ["smolvlm-3b", "mistral-small-3-1"];
     for slug in slugs {
         assert_eq!(app.get(&format!("/api/badge/{slug}")).await.status(), 200);
