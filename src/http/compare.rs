@@ -261,7 +261,8 @@ fn community_cell(v: &Verdict) -> (String, String) {
             let total = votes.total();
             let noun = if total == 1 { "vote" } else { "votes" };
             (
-                format!("{percent}% ship · {} {noun}", compact(total)),
+                // The count stays with its noun when the cell wraps.
+                format!("{percent}% ship · {}\u{a0}{noun}", compact(total)),
                 format!("Community: {} ship · {} skip", votes.ship, votes.skip),
             )
         }
@@ -804,8 +805,8 @@ mod tests {
         ] {
             assert!(html.contains(words), "missing {words}");
         }
-        assert!(html.contains("75% ship · 4 votes"));
-        assert!(html.contains("18% ship · 11 votes"));
+        assert!(html.contains("75% ship · 4\u{a0}votes"));
+        assert!(html.contains("18% ship · 11\u{a0}votes"));
         assert!(html.contains("$19/month"));
         for side in ["smolvlm-3b", "example-prompt-wrapper"] {
             assert!(html.contains(&format!(

@@ -68,7 +68,7 @@ async fn the_comparison_shows_both_tools_and_counts_one_impression_each() {
         "1 ship · 3 skips",
         // Community and pricing.
         "No votes yet",
-        "18% ship · 11 votes",
+        "18% ship · 11\u{a0}votes",
         "Free (Apache 2.0 open weights)",
         "$19/month",
         "Verdict by",
