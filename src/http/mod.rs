@@ -3,6 +3,7 @@
 pub mod badge;
 pub mod click;
 pub mod client;
+pub mod compare;
 pub mod errors;
 pub mod extract;
 pub mod headers;
@@ -43,6 +44,9 @@ mod routes {
     pub const READYZ: &str = "/readyz";
     pub const METRICS: &str = "/metrics";
     pub const OPENAPI: &str = "/api/openapi.json";
+    pub const COMPARE_WIDGET: &str = "/embed/compare/{a}/{b}";
+    pub const COMPARE_EMBED_CODE: &str = "/api/embed-code/compare/{a}/{b}";
+    pub const COMPARE_PAGE: &str = "/tools/{slug}/compare";
 
     pub const ALL: &[&str] = &[
         LANDING,
@@ -61,6 +65,9 @@ mod routes {
         READYZ,
         METRICS,
         OPENAPI,
+        COMPARE_WIDGET,
+        COMPARE_EMBED_CODE,
+        COMPARE_PAGE,
     ];
 }
 
@@ -73,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route(VERDICT, get(verdicts::one))
         .route(EMBED_CODE, get(pages::embed_code))
         .route(OPENAPI, get(openapi::openapi_json))
+        .route(COMPARE_EMBED_CODE, get(compare::compare_embed_code))
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
@@ -93,6 +101,8 @@ pub fn router(state: AppState) -> Router {
         .route(HEALTHZ, get(ops::healthz))
         .route(READYZ, get(ops::readyz))
         .route(METRICS, get(ops::metrics))
+        .route(COMPARE_WIDGET, get(compare::compare_widget))
+        .route(COMPARE_PAGE, get(compare::compare_page))
         .fallback(not_found)
         // One layer for everything every answer needs (see `stack`): each `.layer` call
         // boxes every route once more, and a badge request would pay for each box.

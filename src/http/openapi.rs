@@ -63,10 +63,13 @@ impl Modify for BearerAuth {
         super::ops::readyz,
         super::ops::metrics,
         openapi_json,
+        super::compare::compare_widget,
+        super::compare::compare_embed_code,
+        super::compare::compare_page,
     ),
     components(schemas(
         Verdict, Review, Votes, Call, FieldError, ErrorBody, Stats, Totals, Day, Referrer,
-        Style, Theme, super::pages::EmbedCode,
+        Style, Theme, super::pages::EmbedCode, super::compare::CompareEmbedCode,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -32,7 +32,7 @@ pub struct EmbedCode {
 }
 
 /// HTML attribute escaping for snippets built outside templates.
-fn attr(text: &str) -> String {
+pub(crate) fn attr(text: &str) -> String {
     askama::filters::escape(text, crate::text::Html)
         .map(|s| s.to_string())
         .unwrap_or_default()
@@ -177,7 +177,7 @@ pub(crate) fn html(status: StatusCode, rendered: askama::Result<String>) -> Resp
 }
 
 /// The tool page's CSP: the page CSP, plus framing this service's own widget for the preview.
-static TOOL_PAGE_CSP: HeaderValue = HeaderValue::from_static(
+pub(crate) static TOOL_PAGE_CSP: HeaderValue = HeaderValue::from_static(
     "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 );
 
@@ -208,6 +208,8 @@ struct ToolPage {
     tally: String,
     variants: Vec<BadgeVariant>,
     code: EmbedCode,
+    /// The "compare with" form.
+    chooser: super::compare::Chooser,
 }
 
 /// `GET /tools/{slug}`: every badge variant of one tool and its ready-to-copy embed code.
@@ -263,6 +265,7 @@ pub async fn tool_page(
         ship: verdict.verdict == crate::verdict::Call::Ship,
         tally: verdict.tally_words(),
         variants,
+        chooser: super::compare::chooser(&state, &slug, None).await,
     };
     let mut response = html(StatusCode::OK, page.render());
     response

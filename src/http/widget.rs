@@ -177,7 +177,7 @@ pub async fn widget(
 
 /// A strong validator for the widget page `body`: a digest of its bytes. SipHash with
 /// fixed keys, so every instance of one build agrees on it behind a load balancer.
-fn etag_of(body: &[u8]) -> HeaderValue {
+pub(crate) fn etag_of(body: &[u8]) -> HeaderValue {
     use std::hash::Hasher;
     let mut h = std::hash::DefaultHasher::new();
     h.write(body);

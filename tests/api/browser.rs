@@ -938,3 +938,259 @@ async fn owners_sign_in_through_the_form_and_see_their_chart() {
     browser.close().await;
     app.stop().await;
 }
+
+/// Where a comparison screenshot goes: `docs/badges/` for the README's when
+/// `VERDICT_BADGES_SAVE_SCREENSHOTS=1`, else the temporary directory.
+fn compare_screenshot_path(name: &str, for_docs: bool) -> PathBuf {
+    if for_docs && std::env::var("VERDICT_BADGES_SAVE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("docs")
+            .join("badges")
+            .join(name)
+    } else {
+        screenshot_path(name)
+    }
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(vb_browser),
+    ignore = "set VERDICT_BADGES_TEST_BROWSER=1 to run in Chromium (needs chromium and chromium-driver)"
+)]
+async fn a_third_party_page_embeds_a_comparison_and_counts_both_tools() {
+    let test = "browser::a_third_party_page_embeds_a_comparison_and_counts_both_tools";
+    const OTHER: &str = "example-prompt-wrapper";
+    let Some(browser) = Browser::launch(test, 1000, 700).await else {
+        return;
+    };
+    let review = review_site().await;
+    let mut app = spawn_app_with(|c| {
+        c.review_url =
+            ReviewUrl::parse(&format!("http://127.0.0.1:{}/tool/{{slug}}", review.port())).unwrap();
+    })
+    .await;
+
+    let code: Value = app
+        .get(&format!("/api/embed-code/compare/{SLUG}/{OTHER}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let page = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Small vision models, compared</title></head>
+<body style="margin:0;padding:24px;font:16px sans-serif;background:#f6f8fa"><h1>Two tools, one verdict each</h1>{}</body></html>"#,
+        code["html_widget"].as_str().unwrap()
+    );
+    let roundup = serve(Router::new().route("/", get(move || async move { Html(page) }))).await;
+    // `localhost`, not 127.0.0.1: another origin than the badge service.
+    browser
+        .client
+        .goto(&format!("http://localhost:{}/", roundup.port()))
+        .await
+        .unwrap();
+    browser.client.enter_frame(0).await.unwrap();
+    let names = browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("a.name"))
+        .await
+        .unwrap();
+    let _ = names;
+    let texts = browser
+        .js("return [...document.querySelectorAll('a.name')].map(a => a.textContent)")
+        .await;
+    assert_eq!(texts, json!(["SmolVLM-3B", "Example Prompt Wrapper"]));
+
+    // The reader clicks the second tool's name: a new tab, through its click route, to its review.
+    let before = browser.client.windows().await.unwrap();
+    browser
+        .client
+        .find_all(Locator::Css("a.name"))
+        .await
+        .unwrap()
+        .remove(1)
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let tab = loop {
+        let now = browser.client.windows().await.unwrap();
+        if let Some(w) = now.into_iter().find(|w| !before.contains(w)) {
+            break w;
+        }
+        assert!(Instant::now() < deadline, "the name opened no tab");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    browser.client.switch_to_window(tab).await.unwrap();
+    let review_page = format!("http://127.0.0.1:{}/tool/{OTHER}", review.port());
+    browser
+        .wait_until(
+            "the review page",
+            &format!(
+                "return location.href === {} && document.readyState === 'complete'",
+                json!(review_page)
+            ),
+        )
+        .await;
+    let heading = browser
+        .client
+        .find(Locator::Id("review"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(heading.contains(OTHER), "{heading}");
+    browser.client.close_window().await.unwrap();
+    browser
+        .client
+        .switch_to_window(before[0].clone())
+        .await
+        .unwrap();
+
+    // One widget impression for each tool, from the roundup's host; one click, on the one clicked.
+    app.wait_for_total(OTHER, "clicks", 1, Duration::from_secs(10))
+        .await;
+    for slug in [SLUG, OTHER] {
+        app.wait_for_total(slug, "widget_impressions", 1, Duration::from_secs(10))
+            .await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (slug, clicks) in [(SLUG, 0), (OTHER, 1)] {
+        let stats = app.stats(slug).await;
+        assert_eq!(stats["totals"]["widget_impressions"], 1, "{slug}: {stats}");
+        assert_eq!(stats["totals"]["clicks"], clicks, "{slug}: {stats}");
+        assert_eq!(stats["totals"]["badge_impressions"], 0, "{slug}: {stats}");
+        assert_eq!(stats["totals"]["bot_requests"], 0, "{slug}: {stats}");
+        let hosts: Vec<&str> = stats["referrers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["impressions"].as_i64() > Some(0))
+            .map(|r| r["host"].as_str().unwrap())
+            .collect();
+        assert_eq!(hosts, ["localhost"], "{slug}: {stats}");
+    }
+
+    // The widget alone at 360 and 280 px, light, dark and following the reader: no
+    // scrollbar, the credit whole, every reviewer row in view, and names whole.
+    let longest = json!({
+        "name": "An Extraordinarily Long Tool Name That Goes On And On Past Any Sensible Width Whatsoever",
+        "tagline": "", "category": "", "verdict": "skip",
+        "panel": { "ship": 50, "skip": 50 },
+        "community": { "ship": 1_000_000_000, "skip": 999_999_999 },
+        "pricing": "M".repeat(120),
+        "reviews": (0..10).map(|i| json!({
+            "role": format!("Reviewer{i}WithAVeryLongRole"),
+            "verdict": if i % 2 == 0 { "ship" } else { "skip" },
+            "score": 100,
+        })).collect::<Vec<_>>(),
+        "updated_at": "2026-11-20T09:00:00Z",
+    });
+    let r = app
+        .client
+        .put(app.url("/api/verdicts/longest-everything"))
+        .bearer_auth(ADMIN)
+        .json(&longest)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let pairs = [
+        (SLUG, OTHER),
+        // Five roles between them, a name of three lines at 280 px, two lines of pricing at 360.
+        (OTHER, "mistral-small-3-1"),
+        ("longest-everything", "mistral-small-3-1"),
+    ];
+    for (a, b) in pairs {
+        for width in [360, 280] {
+            for theme in ["light", "dark", "auto"] {
+                browser.resize(width, 260).await;
+                browser
+                    .client
+                    .goto(&app.url(&format!("/embed/compare/{a}/{b}?theme={theme}")))
+                    .await
+                    .unwrap();
+                let m = browser
+                    .js(r#"const e = document.scrollingElement, b = document.querySelector('.brand').getBoundingClientRect();
+                           const body = document.querySelector('.body').getBoundingClientRect();
+                           const rows = [...document.querySelectorAll('.roles tr')].map(r => r.getBoundingClientRect().bottom);
+                           const names = [...document.querySelectorAll('a.name')].map(n => [n.textContent, n.scrollHeight <= n.clientHeight + 2]);
+                           const cut = [...document.querySelectorAll('.roles td')].filter(td => td.scrollWidth > td.clientWidth).map(td => td.textContent);
+                           return [e.scrollWidth, e.clientWidth, e.scrollHeight, e.clientHeight, document.querySelector('.foot').getBoundingClientRect().bottom,
+                                   b.width, b.right, Math.max(0, ...rows), body.bottom, names, cut]"#)
+                    .await;
+                let n = |i: usize| m[i].as_f64().unwrap();
+                let case = format!("{a} vs {b}, {theme} at {width}px");
+                eprintln!("compare {case}: {m}");
+                assert_eq!(n(1), f64::from(width), "{case}");
+                assert!(n(0) <= n(1), "{case} scrolls sideways: {m}");
+                assert!(n(2) <= n(3), "{case} scrolls down: {m}");
+                assert!(n(4) <= 260.0, "{case}: the footer is cut off: {m}");
+                assert!(
+                    n(5) > 60.0 && n(6) <= f64::from(width),
+                    "{case}: the \"Verdict by ShipOrSkip\" credit is hidden or cut: {m}"
+                );
+                if a != "longest-everything" {
+                    assert!(n(7) <= n(8) + 0.5, "{case}: a reviewer row is cut off: {m}");
+                    for name in m[9].as_array().unwrap() {
+                        assert_eq!(name[1], json!(true), "{case}: a name is cut: {m}");
+                    }
+                    assert_eq!(m[10], json!([]), "{case}: a score is cut: {m}");
+                }
+                // The README shows two: light at full width, dark at the narrowest.
+                let docs = a == SLUG && matches!((theme, width), ("light", 360) | ("dark", 280));
+                let name = if docs {
+                    format!("compare-{theme}-{width}.png")
+                } else {
+                    format!("compare-{a}-{b}-{theme}-{width}.png")
+                };
+                // The README's images at twice the pixels, the same CSS layout.
+                if docs {
+                    browser
+                        .client
+                        .issue_cmd(Cdp {
+                            cmd: "Emulation.setDeviceMetricsOverride",
+                            params: json!({ "width": width, "height": 260, "deviceScaleFactor": 2, "mobile": false }),
+                        })
+                        .await
+                        .unwrap();
+                }
+                let png = browser.client.screenshot().await.unwrap();
+                if docs {
+                    browser
+                        .client
+                        .issue_cmd(Cdp {
+                            cmd: "Emulation.clearDeviceMetricsOverride",
+                            params: json!({}),
+                        })
+                        .await
+                        .unwrap();
+                }
+                std::fs::write(compare_screenshot_path(&name, docs), png).unwrap();
+            }
+        }
+    }
+
+    // Without a theme the comparison follows the reader's colour scheme.
+    browser.resize(360, 260).await;
+    for (scheme, background) in [("dark", "rgb(22, 27, 34)"), ("light", "rgb(255, 255, 255)")] {
+        browser.prefer_scheme(scheme).await;
+        browser
+            .client
+            .goto(&app.url(&format!("/embed/compare/{SLUG}/{OTHER}")))
+            .await
+            .unwrap();
+        let bg = browser
+            .js("return getComputedStyle(document.body).backgroundColor")
+            .await;
+        assert_eq!(
+            bg,
+            json!(background),
+            "the default comparison under {scheme}"
+        );
+    }
+    browser.close().await;
+    app.stop().await;
+}

@@ -7,6 +7,7 @@ mod badges;
 mod browser;
 mod chaos;
 mod cli;
+mod compare;
 mod counting;
 mod counts_file;
 mod hardening;
