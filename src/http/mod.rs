@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod ops;
 pub mod owners;
 pub mod pages;
+pub mod share;
 pub mod stack;
 pub mod stats;
 pub mod verdicts;
@@ -43,6 +44,9 @@ mod routes {
     pub const READYZ: &str = "/readyz";
     pub const METRICS: &str = "/metrics";
     pub const OPENAPI: &str = "/api/openapi.json";
+    pub const CARD: &str = "/api/card/{file}";
+    pub const OEMBED: &str = "/oembed";
+    pub const SHIELDS: &str = "/api/shields/{file}";
 
     pub const ALL: &[&str] = &[
         LANDING,
@@ -61,6 +65,9 @@ mod routes {
         READYZ,
         METRICS,
         OPENAPI,
+        CARD,
+        OEMBED,
+        SHIELDS,
     ];
 }
 
@@ -73,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         .route(VERDICT, get(verdicts::one))
         .route(EMBED_CODE, get(pages::embed_code))
         .route(OPENAPI, get(openapi::openapi_json))
+        .route(OEMBED, get(share::oembed))
+        .route(SHIELDS, get(share::shields))
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
@@ -82,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(public_json)
         .route(LANDING, get(pages::landing))
         .route(BADGE, get(badge::badge))
+        .route(CARD, get(share::card))
         .route(CLICK, get(click::click))
         .route(VERDICT, put(verdicts::put).delete(verdicts::delete))
         .route(STATS, get(stats::stats))

@@ -63,10 +63,13 @@ impl Modify for BearerAuth {
         super::ops::readyz,
         super::ops::metrics,
         openapi_json,
+        super::share::card,
+        super::share::oembed,
+        super::share::shields,
     ),
     components(schemas(
         Verdict, Review, Votes, Call, FieldError, ErrorBody, Stats, Totals, Day, Referrer,
-        Style, Theme, super::pages::EmbedCode,
+        Style, Theme, super::pages::EmbedCode, super::share::OEmbed, super::share::Shields,
     )),
     modifiers(&BearerAuth),
     tags(
