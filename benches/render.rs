@@ -143,5 +143,24 @@ fn png(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, svg, png);
+/// The 1200×630 share card (`/api/card/{slug}.png`): cold as above (no rendered-card
+/// cache; text layouts and the card's shared text runs warm), and for a tool never
+/// drawn before.
+fn share(c: &mut Criterion) {
+    let r = Renderer::new();
+    let v = sample();
+    c.bench_function("share_card_cold", |b| {
+        b.iter(|| r.share_card_png(black_box(&v), Theme::Light))
+    });
+    let mut tools = new_tools(&v);
+    c.bench_function("share_card_new_tool", |b| {
+        b.iter_batched(
+            &mut tools,
+            |fresh| r.share_card_png(&fresh, Theme::Light),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, svg, png, share);
 criterion_main!(benches);

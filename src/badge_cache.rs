@@ -12,7 +12,10 @@
 
 use crate::catalog::Entry;
 use crate::metrics::{Metrics, NameLabel};
-use crate::render::{Format, RENDERER_VERSION, RenderError, Renderer, Variant, recompress_png};
+use crate::render::{
+    Format, RENDERER_VERSION, RenderError, Renderer, SHARE_VERSION, Scale, Style, Theme, Variant,
+    recompress_png,
+};
 use crate::verdict::Slug;
 use axum::http::HeaderValue;
 use bytes::Bytes;
@@ -35,8 +38,32 @@ pub enum BadgeError {
 /// What is drawn: a tool's verdict, or an error message.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Subject {
-    Tool { slug: Slug, fingerprint: u64 },
+    Tool {
+        slug: Slug,
+        fingerprint: u64,
+    },
     Error(&'static str),
+    /// A tool's share card (1200×630 PNG).
+    Share {
+        slug: Slug,
+        fingerprint: u64,
+    },
+    /// A share card saying what is wrong.
+    ShareError(&'static str),
+}
+
+/// The key part of every share card: one PNG size, a theme.
+fn share_variant(theme: Theme) -> (Variant, Format) {
+    let variant = Variant {
+        style: Style::Card,
+        theme: theme.for_raster(),
+    };
+    (
+        variant,
+        Format::Png {
+            scale: Scale::ALL[0],
+        },
+    )
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -65,8 +92,8 @@ struct Weigh;
 impl quick_cache::Weighter<Key, Rendered> for Weigh {
     fn weight(&self, key: &Key, value: &Rendered) -> u64 {
         let key_bytes = match &key.subject {
-            Subject::Tool { slug, .. } => slug.as_str().len(),
-            Subject::Error(_) => 0,
+            Subject::Tool { slug, .. } | Subject::Share { slug, .. } => slug.as_str().len(),
+            Subject::Error(_) | Subject::ShareError(_) => 0,
         };
         // Bytes of the image (allocated to its exact length) plus the key and the
         // bookkeeping around it.
@@ -163,6 +190,45 @@ impl BadgeCache {
         };
         self.cache.insert(key, rendered.clone());
         Ok(rendered)
+    }
+
+    /// The share card of a tool's verdict (a 1200×630 PNG; `auto` is light), from memory
+    /// or freshly rendered. Kept, revalidated and re-encoded like a badge PNG.
+    pub async fn share_card(
+        &self,
+        entry: &Arc<Entry>,
+        theme: Theme,
+    ) -> Result<Rendered, BadgeError> {
+        let (variant, format) = share_variant(theme);
+        let key = Key {
+            subject: Subject::Share {
+                slug: entry.verdict.slug.clone(),
+                fingerprint: entry.fingerprint,
+            },
+            variant,
+            format,
+        };
+        let entry = entry.clone();
+        self.get_or_render(key, move |r, _| {
+            r.share_card_png(&entry.verdict, variant.theme)
+        })
+        .await
+    }
+
+    /// A share card saying `reason` ("unknown tool"), drawn once per theme and kept.
+    pub async fn share_error(
+        &self,
+        reason: &'static str,
+        theme: Theme,
+    ) -> Result<Rendered, BadgeError> {
+        let (variant, format) = share_variant(theme);
+        let key = Key {
+            subject: Subject::ShareError(reason),
+            variant,
+            format,
+        };
+        self.get_or_render(key, move |r, _| r.share_error_png(reason, variant.theme))
+            .await
     }
 
     /// What the cached badges weigh, in bytes.
@@ -274,6 +340,9 @@ impl Drop for ClearOnDrop {
 fn etag_for(key: &Key) -> HeaderValue {
     let mut h = std::hash::DefaultHasher::new();
     RENDERER_VERSION.hash(&mut h);
+    if matches!(key.subject, Subject::Share { .. } | Subject::ShareError(_)) {
+        SHARE_VERSION.hash(&mut h);
+    }
     key.hash(&mut h);
     let weak = match key.format {
         Format::Svg => "",

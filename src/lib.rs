@@ -16,7 +16,8 @@
 //! - [`verdict`]: the verdict record and its validation; [`counts`]: what is counted, as types.
 //! - [`store`]: the database (SQLite or PostgreSQL through one SQL dialect).
 //! - [`catalog`]: verdicts by slug, cached in front of the store (or the [`origin`]).
-//! - [`render`]: badge SVG and PNG rendering; [`badge_cache`]: finished badges in memory.
+//! - [`render`]: badge SVG and PNG rendering, and the share card; [`badge_cache`]: finished
+//!   badges and share cards in memory.
 //! - [`tally`]: in-memory counters, the rules of what counts, and the flusher.
 //! - [`stats`]: counts read back as the contract's JSON, from aggregates.
 //! - [`maintenance`]: flush-log pruning and referrer folding, beside the flusher.

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod ops;
 pub mod owners;
 pub mod pages;
+pub mod share;
 pub mod stack;
 pub mod stats;
 pub mod verdicts;
@@ -47,6 +48,9 @@ mod routes {
     pub const COMPARE_WIDGET: &str = "/embed/compare/{a}/{b}";
     pub const COMPARE_EMBED_CODE: &str = "/api/embed-code/compare/{a}/{b}";
     pub const COMPARE_PAGE: &str = "/tools/{slug}/compare";
+    pub const CARD: &str = "/api/card/{file}";
+    pub const OEMBED: &str = "/oembed";
+    pub const SHIELDS: &str = "/api/shields/{file}";
 
     pub const ALL: &[&str] = &[
         LANDING,
@@ -68,6 +72,9 @@ mod routes {
         COMPARE_WIDGET,
         COMPARE_EMBED_CODE,
         COMPARE_PAGE,
+        CARD,
+        OEMBED,
+        SHIELDS,
     ];
 }
 
@@ -81,6 +88,8 @@ pub fn router(state: AppState) -> Router {
         .route(EMBED_CODE, get(pages::embed_code))
         .route(OPENAPI, get(openapi::openapi_json))
         .route(COMPARE_EMBED_CODE, get(compare::compare_embed_code))
+        .route(OEMBED, get(share::oembed))
+        .route(SHIELDS, get(share::shields))
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
@@ -90,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .merge(public_json)
         .route(LANDING, get(pages::landing))
         .route(BADGE, get(badge::badge))
+        .route(CARD, get(share::card))
         .route(CLICK, get(click::click))
         .route(VERDICT, put(verdicts::put).delete(verdicts::delete))
         .route(STATS, get(stats::stats))

@@ -66,10 +66,14 @@ impl Modify for BearerAuth {
         super::compare::compare_widget,
         super::compare::compare_embed_code,
         super::compare::compare_page,
+        super::share::card,
+        super::share::oembed,
+        super::share::shields,
     ),
     components(schemas(
         Verdict, Review, Votes, Call, FieldError, ErrorBody, Stats, Totals, Day, Referrer,
         Style, Theme, super::pages::EmbedCode, super::compare::CompareEmbedCode,
+        super::share::OEmbed, super::share::Shields,
     )),
     modifiers(&BearerAuth),
     tags(

@@ -29,6 +29,14 @@ pub struct EmbedCode {
     pub markdown: String,
     /// `<picture>` badge: the dark SVG for readers who prefer dark, else the light one.
     pub html_picture: String,
+    /// The share card (1200×630 PNG) link previews show; never counted.
+    pub card_url: String,
+    /// The tool's shields.io endpoint (`/api/shields/{slug}.json`); never counted.
+    pub shields_endpoint: String,
+    /// The shields.io badge that reads the endpoint.
+    pub shields_url: String,
+    /// Markdown of the shields.io badge, linking through the click route.
+    pub shields_markdown: String,
 }
 
 /// HTML attribute escaping for snippets built outside templates.
@@ -63,7 +71,15 @@ impl EmbedCode {
         let widget = link(base, &format!("embed/{slug}"));
         let call = verdict.verdict.label();
         let name = &verdict.name;
+        let shields_url = super::share::shields_url(base, &verdict.slug);
         EmbedCode {
+            card_url: super::share::card_url(base, &verdict.slug, crate::render::Theme::Light),
+            shields_endpoint: super::share::shields_endpoint(base, &verdict.slug),
+            shields_markdown: format!(
+                "[![{} {call} verdict on ShipOrSkip]({shields_url})]({click})",
+                md_text(name)
+            ),
+            shields_url,
             html_badge: format!(
                 r#"<a href="{click}" target="_blank" rel="noopener"><img src="{auto}" alt="{} {call} verdict on ShipOrSkip" width="360" height="90" /></a>"#,
                 attr(name)
@@ -210,6 +226,10 @@ struct ToolPage {
     code: EmbedCode,
     /// The "compare with" form.
     chooser: super::compare::Chooser,
+    /// The link-preview card of the page.
+    og: super::share::OpenGraph,
+    /// The oEmbed discovery URL of the page.
+    oembed_url: String,
 }
 
 /// `GET /tools/{slug}`: every badge variant of one tool and its ready-to-copy embed code.
@@ -266,6 +286,13 @@ pub async fn tool_page(
         tally: verdict.tally_words(),
         variants,
         chooser: super::compare::chooser(&state, &slug, None).await,
+        og: super::share::OpenGraph::new(
+            &state.public_url,
+            verdict,
+            &format!("tools/{slug}"),
+            crate::render::Theme::Light,
+        ),
+        oembed_url: super::share::oembed_url(&state.public_url, &format!("tools/{slug}")),
     };
     let mut response = html(StatusCode::OK, page.render());
     response

@@ -58,6 +58,8 @@ struct Widget {
     seal_path: String,
     /// The ShipOrSkip mark's boat on a 16-unit tile.
     boat_path: String,
+    /// The link-preview card of the page, when it is served.
+    og: Option<super::share::OpenGraph>,
 }
 
 /// The community line: shares and counts, or "No community votes yet".
@@ -116,6 +118,7 @@ impl Widget {
                 Call::Skip => cross_path(8.0, 8.0, 8.0),
             },
             boat_path: boat_path(16.0),
+            og: None,
         }
     }
 }
@@ -151,7 +154,15 @@ pub async fn widget(
         return Err(HttpError::Widget(Problem::NotFound("No such tool")));
     };
     let click_url = state.public_link(&format!("api/badge-click/{slug}"));
-    let body = widget_html(&entry.verdict, theme, &click_url)
+    let mut page = Widget::new(&entry.verdict, theme, click_url);
+    page.og = Some(super::share::OpenGraph::new(
+        &state.public_url,
+        &entry.verdict,
+        &format!("embed/{slug}"),
+        theme,
+    ));
+    let body = page
+        .render()
         .map_err(|e| HttpError::Widget(Problem::Internal(Box::new(e))))?;
     record_view(
         &state,

@@ -20,6 +20,7 @@ mod measure;
 mod palette;
 mod png;
 mod shape;
+mod share;
 mod svg;
 #[cfg(test)]
 mod tests;
@@ -39,6 +40,7 @@ pub use compact::HEIGHT as COMPACT_HEIGHT;
 pub use content::ship_share;
 pub use encode::recompress as recompress_png;
 pub use mark::{boat_path, check as check_path, cross as cross_path};
+pub use share::{HEIGHT as SHARE_HEIGHT, VERSION as SHARE_VERSION, WIDTH as SHARE_WIDTH};
 
 /// Version of the drawing code; bump whenever output changes, as it goes into ETags.
 pub const RENDERER_VERSION: u32 = 2;

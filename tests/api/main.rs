@@ -18,6 +18,7 @@ mod origin;
 mod proxy;
 mod scale;
 mod scratch;
+mod share;
 mod stats;
 mod store;
 mod verdicts;
