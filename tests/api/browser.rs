@@ -792,7 +792,7 @@ async fn owners_sign_in_through_the_form_and_see_their_chart() {
     browser
         .wait_until(
             "the badge previews",
-            "const i = [...document.images]; return i.length === 8 && i.every(x => x.complete && x.naturalWidth > 0)",
+            "const i = [...document.querySelectorAll('img[src*=\"/api/badge/\"]')]; return i.length === 8 && i.every(x => x.complete && x.naturalWidth > 0)",
         )
         .await;
     browser.client.enter_frame(1).await.unwrap();
