@@ -551,6 +551,40 @@ mod tests {
     }
 
     #[test]
+    fn counts_of_an_earlier_day_survive_the_day_change_and_the_host_cap_starts_again() {
+        let t = tally(1_000_000, 0);
+        let yesterday = today().previous_day().unwrap();
+        for i in 0..MAX_HOSTS_PER_TOOL_DAY + 2 {
+            t.record(&slug("a"), Kind::Badge, &format!("h{i}.example"));
+        }
+        t.record(&slug("a"), Kind::Click, "h0.example");
+        // Make those yesterday's, as if the clock had just passed midnight.
+        for shard in t.shards.iter() {
+            for tool in shard.lock().tools.values_mut() {
+                tool.day = yesterday;
+            }
+        }
+        t.record(&slug("a"), Kind::Badge, "h0.example");
+        t.record(&slug("a"), Kind::Badge, "new.example");
+        assert_eq!(t.hosts.load(Ordering::Relaxed), 2, "today's hosts only");
+        let rows = t.take();
+        let of = |day: Date| rows.iter().filter(|r| r.day == day).collect::<Vec<_>>();
+        let earlier = of(yesterday);
+        assert_eq!(earlier.len(), MAX_HOSTS_PER_TOOL_DAY + 2);
+        assert_eq!(
+            earlier.iter().map(|r| r.n).sum::<u64>(),
+            MAX_HOSTS_PER_TOOL_DAY as u64 + 3
+        );
+        let other = earlier.iter().find(|r| r.referrer == OTHER_HOST).unwrap();
+        assert_eq!((other.kind, other.n), (Kind::Badge, 2));
+        let now = of(today());
+        assert_eq!(now.len(), 2);
+        assert!(now.iter().all(|r| r.n == 1 && r.kind == Kind::Badge));
+        assert_eq!(t.pending_keys(), 0);
+        assert!(t.take().is_empty());
+    }
+
+    #[test]
     fn a_full_buffer_drops_and_says_so() {
         let t = tally(2, 0);
         assert_eq!(t.record(&slug("a"), Kind::Badge, "h1"), Outcome::Counted);

@@ -419,6 +419,38 @@ mod tests {
     }
 
     #[test]
+    fn cached_verdicts_answer_as_the_first_classification_did() {
+        let rules = Rules::new();
+        let mut odd = HeaderMap::new();
+        odd.insert(
+            header::USER_AGENT,
+            HeaderValue::from_bytes(b"Mozilla/5.0 (X11) Gecko/1 \xff").unwrap(),
+        );
+        let padded = with_agent(&format!("  {CHROME}  "));
+        for _ in 0..2 {
+            assert_eq!(
+                rules.classify(&Method::GET, &odd),
+                Audience::Bot(BotReason::EmptyAgent),
+                "not visible ASCII: no agent"
+            );
+            assert_eq!(rules.classify(&Method::GET, &padded), Audience::Reader);
+            assert_eq!(
+                rules.classify(&Method::GET, &with_agent("curl/8.5.0")),
+                Audience::Bot(BotReason::Crawler)
+            );
+        }
+        let mut h = with_agent(CHROME);
+        h.insert("x-moz", HeaderValue::from_static("PreFetch"));
+        assert_eq!(
+            rules.classify(&Method::GET, &h),
+            Audience::Bot(BotReason::Prefetch)
+        );
+        let mut h = with_agent(CHROME);
+        h.insert("x-purpose", HeaderValue::from_static("prefetch"));
+        assert_eq!(rules.classify(&Method::GET, &h), Audience::Reader);
+    }
+
+    #[test]
     fn image_proxies_are_exempt_readers() {
         let rules = Rules::new();
         for agent in [
