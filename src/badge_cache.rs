@@ -81,6 +81,8 @@ pub struct Rendered {
     /// Validator for `ETag`, quoted and ready to send: strong for an SVG, weak (`W/"…"`)
     /// for a PNG, whose bytes change when it is re-encoded but whose pixels never do.
     pub etag: HeaderValue,
+    /// `Content-Length` of `body`, ready to send (formatted once, not per response).
+    pub length: HeaderValue,
     /// Whether a PNG's bytes are final (re-encoded, or not worth it).
     settled: bool,
 }
@@ -97,7 +99,7 @@ impl quick_cache::Weighter<Key, Rendered> for Weigh {
         };
         // Bytes of the image (allocated to its exact length) plus the key and the
         // bookkeeping around it.
-        (value.body.len() + value.etag.len() + key_bytes + 128) as u64
+        (value.body.len() + value.etag.len() + value.length.len() + key_bytes + 128) as u64
     }
 }
 
@@ -185,6 +187,7 @@ impl BadgeCache {
         };
         let rendered = Rendered {
             etag: etag_for(&key),
+            length: HeaderValue::from(body.len()),
             body: Bytes::from(body),
             settled: true,
         };
@@ -270,6 +273,7 @@ impl BadgeCache {
         body.shrink_to_fit();
         let rendered = Rendered {
             etag: etag_for(&key),
+            length: HeaderValue::from(body.len()),
             body: Bytes::from(body),
             settled: format == Format::Svg,
         };
@@ -316,6 +320,7 @@ impl BadgeCache {
                 cache.insert(
                     key,
                     Rendered {
+                        length: HeaderValue::from(settled.len()),
                         body: settled,
                         etag: fast.etag,
                         settled: true,

@@ -1,4 +1,4 @@
-//! Verdicts by slug: the store behind a bounded moka cache.
+//! Verdicts by slug: the store behind a bounded in-memory map.
 //!
 //! A lookup is served from memory for `verdict_ttl`; concurrent misses for one
 //! slug are coalesced into one store read. Unknown slugs are cached too, so a
@@ -12,6 +12,7 @@
 use crate::origin::{Origin, OriginError};
 use crate::store::{Store, StoreError, StoreResult};
 use crate::verdict::{Slug, Verdict};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,7 +42,7 @@ impl Entry {
 }
 
 /// Most verdicts held in memory.
-const CAPACITY: u64 = 100_000;
+const CAPACITY: usize = 100_000;
 /// How long an unknown slug is remembered as unknown: briefly, so a new tool shows up fast.
 const UNKNOWN_TTL: Duration = Duration::from_secs(10);
 
@@ -72,33 +73,47 @@ impl LookupError {
     }
 }
 
-/// Known verdicts live for the TTL; unknown slugs for [`UNKNOWN_TTL`] at most.
-struct Expiry {
-    ttl: Duration,
+/// One slug's last answer: the verdict (or `None`, no such tool), and until when it may
+/// be served without asking the store again.
+#[derive(Clone)]
+struct Slot {
+    entry: Option<Arc<Entry>>,
+    /// Milliseconds since the catalog started.
+    fresh_until_ms: u64,
+    /// The [`Catalog::generation`] it was read in: dropping every cached verdict
+    /// ([`Catalog::watch`]) moves the generation on, which makes every slot stale.
+    generation: u64,
 }
 
-impl moka::Expiry<Slug, Option<Arc<Entry>>> for Expiry {
-    fn expire_after_create(
-        &self,
-        _slug: &Slug,
-        value: &Option<Arc<Entry>>,
-        _now: std::time::Instant,
-    ) -> Option<Duration> {
-        Some(match value {
-            Some(_) => self.ttl,
-            None => self.ttl.min(UNKNOWN_TTL),
-        })
-    }
+/// A read of one slug from the store in progress: concurrent misses wait for it and
+/// share its answer (or its failure) instead of each reading the store.
+#[derive(Default)]
+struct Flight {
+    done: tokio::sync::OnceCell<Result<Option<Arc<Entry>>, LookupError>>,
 }
 
 /// The verdict catalog.
+///
+/// A hit is a read of a quick_cache map (a fast hash and a shard's read lock) and a look
+/// at the clock: no future, no per-read bookkeeping. The map keeps each slug's last answer
+/// past its TTL, stale, so that one map serves both fresh reads and, while the store is
+/// failing, the last-known copy.
 pub struct Catalog {
     store: Store,
     /// Where misses are read from when not the store.
     origin: Option<Origin>,
-    cache: moka::future::Cache<Slug, Option<Arc<Entry>>>,
-    /// The last answer read for each slug, without expiry, for when the store is down.
-    last_known: moka::sync::Cache<Slug, Option<Arc<Entry>>>,
+    ttl_ms: u64,
+    unknown_ttl_ms: u64,
+    /// The last answer read or written for each slug, fresh or stale.
+    known: quick_cache::sync::Cache<Slug, Slot>,
+    /// Reads of the store in progress, by slug.
+    flights: parking_lot::Mutex<HashMap<Slug, Arc<Flight>>>,
+    /// Moves on when every cached verdict is dropped at once.
+    generation: AtomicU64,
+    /// Moves on at every write through this catalog and every drop of all verdicts: a read
+    /// of the store that saw a write begin while it ran does not keep its (maybe older)
+    /// answer in the map.
+    writes: AtomicU64,
     /// Until when (ms since start) reads skip a store that just failed, so that
     /// readers are not each kept waiting for its timeout.
     skip_store_until: AtomicU64,
@@ -114,14 +129,36 @@ impl Catalog {
         Catalog {
             store,
             origin,
-            cache: moka::future::Cache::builder()
-                .max_capacity(CAPACITY)
-                .expire_after(Expiry { ttl })
-                .build(),
-            last_known: moka::sync::Cache::new(CAPACITY),
+            ttl_ms: ttl.as_millis() as u64,
+            unknown_ttl_ms: ttl.min(UNKNOWN_TTL).as_millis() as u64,
+            known: quick_cache::sync::Cache::new(CAPACITY),
+            flights: parking_lot::Mutex::default(),
+            generation: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
             skip_store_until: AtomicU64::new(0),
             started: Instant::now(),
         }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// A slot for `entry` read (or written) now, in `generation`.
+    fn slot(&self, entry: Option<Arc<Entry>>, generation: u64) -> Slot {
+        let ttl = match entry {
+            Some(_) => self.ttl_ms,
+            None => self.unknown_ttl_ms,
+        };
+        Slot {
+            entry,
+            fresh_until_ms: self.now_ms().saturating_add(ttl),
+            generation,
+        }
+    }
+
+    fn is_fresh(&self, slot: &Slot, now_ms: u64) -> bool {
+        now_ms < slot.fresh_until_ms && slot.generation == self.generation.load(Ordering::Acquire)
     }
 
     /// The verdict for `slug`, or `None` when no such tool is known.
@@ -129,34 +166,64 @@ impl Catalog {
     /// When the store fails, the last answer read for this slug is served; the
     /// error surfaces only for a slug never read since start.
     pub async fn get(&self, slug: &Slug) -> Result<Option<Arc<Entry>>, LookupError> {
-        let now = self.started.elapsed().as_millis() as u64;
-        if now < self.skip_store_until.load(Ordering::Relaxed)
-            && let Some(known) = self.last_known.get(slug)
-            && self.cache.get(slug).await.is_none()
+        let now = self.now_ms();
+        let last = self.known.get(slug.as_str());
+        if let Some(slot) = &last
+            && (self.is_fresh(slot, now) || now < self.skip_store_until.load(Ordering::Relaxed))
         {
-            return Ok(known);
+            return Ok(slot.entry.clone());
         }
-        let fresh = self
-            .cache
-            .try_get_with_by_ref(slug, async {
-                let verdict = match &self.origin {
-                    Some(origin) => origin.fetch(slug).await?,
-                    None => self.store.verdict(slug).await?,
-                };
-                let entry = verdict.map(|v| Arc::new(Entry::new(v)));
-                self.last_known.insert(slug.clone(), entry.clone());
-                Ok::<_, LookupFailure>(entry)
-            })
-            .await;
-        match fresh {
+        match self.read(slug).await {
             Err(e) => {
                 let retry_at = self.started.elapsed() + STORE_RETRY_AFTER;
                 self.skip_store_until
                     .store(retry_at.as_millis() as u64, Ordering::Relaxed);
-                self.last_known.get(slug).ok_or(LookupError(e))
+                match self.known.get(slug.as_str()) {
+                    Some(slot) => Ok(slot.entry),
+                    None => Err(e),
+                }
             }
             Ok(entry) => Ok(entry),
         }
+    }
+
+    /// Reads `slug` from the source, once for all who ask at the same time, and keeps
+    /// the answer.
+    async fn read(&self, slug: &Slug) -> Result<Option<Arc<Entry>>, LookupError> {
+        let flight = self.flights.lock().entry(slug.clone()).or_default().clone();
+        let answer = flight
+            .done
+            .get_or_init(|| async {
+                // Whoever read it while this one waited for the flight has kept it.
+                if let Some(slot) = self.known.get(slug.as_str())
+                    && self.is_fresh(&slot, self.now_ms())
+                {
+                    return Ok(slot.entry);
+                }
+                let (writes, generation) = (
+                    self.writes.load(Ordering::Acquire),
+                    self.generation.load(Ordering::Acquire),
+                );
+                let verdict = match &self.origin {
+                    Some(origin) => origin.fetch(slug).await.map_err(LookupFailure::from),
+                    None => self.store.verdict(slug).await.map_err(LookupFailure::from),
+                }
+                .map_err(|e| LookupError(Arc::new(e)))?;
+                let entry = verdict.map(|v| Arc::new(Entry::new(v)));
+                // A write that began meanwhile holds the newer answer: keep that one.
+                if self.writes.load(Ordering::Acquire) == writes {
+                    self.known
+                        .insert(slug.clone(), self.slot(entry.clone(), generation));
+                }
+                Ok(entry)
+            })
+            .await
+            .clone();
+        let mut flights = self.flights.lock();
+        if flights.get(slug).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            flights.remove(slug);
+        }
+        answer
     }
 
     /// Polls the store's catalog version every `every` until `stop`, dropping
@@ -175,11 +242,18 @@ impl Catalog {
                 && seen != Some(version)
             {
                 if seen.is_some() {
-                    self.cache.invalidate_all();
+                    self.invalidate_all();
                 }
                 seen = Some(version);
             }
         }
+    }
+
+    /// Makes every cached verdict stale: the next read of each asks the store (and the
+    /// stale copies stay as last-known answers).
+    fn invalidate_all(&self) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Every verdict, read from the store.
@@ -191,20 +265,27 @@ impl Catalog {
     /// cached and last-known copies: the next badge shows it at once, and keeps
     /// showing it should the store fail right after.
     pub async fn put(&self, verdicts: &[Verdict]) -> StoreResult<()> {
-        self.store.upsert_verdicts(verdicts).await?;
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        let written = self.store.upsert_verdicts(verdicts).await;
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        written?;
+        let generation = self.generation.load(Ordering::Acquire);
         for v in verdicts {
             let entry = Some(Arc::new(Entry::new(v.clone())));
-            self.cache.insert(v.slug.clone(), entry.clone()).await;
-            self.last_known.insert(v.slug.clone(), entry);
+            self.known
+                .insert(v.slug.clone(), self.slot(entry, generation));
         }
         Ok(())
     }
 
     /// Deletes a verdict and remembers the tool as unknown; answers whether it existed.
     pub async fn delete(&self, slug: &Slug) -> StoreResult<bool> {
-        let existed = self.store.delete_verdict(slug).await?;
-        self.cache.insert(slug.clone(), None).await;
-        self.last_known.insert(slug.clone(), None);
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        let deleted = self.store.delete_verdict(slug).await;
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        let existed = deleted?;
+        let generation = self.generation.load(Ordering::Acquire);
+        self.known.insert(slug.clone(), self.slot(None, generation));
         Ok(existed)
     }
 }

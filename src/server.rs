@@ -22,9 +22,7 @@
 mod connections;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
 use connections::{Registry, Tracked};
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
@@ -33,9 +31,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower::ServiceExt;
+
+pub use connections::peer_address;
 
 /// A client must send its request head within this time, or the connection is closed.
+///
+/// Enforced by the idle deadline ([`IDLE_TIMEOUT`], the same length), which runs from the
+/// accept or the end of the previous response, so it covers the head's first byte too.
+/// hyper's own header-read timer is left off: it would arm and cancel a timer for every
+/// request on a kept-alive connection, to enforce a deadline already kept.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection with no request in progress is closed after this long, counted from
 /// its accept or the end of its last response.
@@ -80,8 +84,7 @@ pub async fn serve(
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(None)
         .max_buf_size(MAX_HEAD_BYTES.max(8192));
     builder
         .http2()
@@ -129,15 +132,7 @@ pub async fn serve(
         }
         let _ = stream.set_nodelay(true);
         let conn = registry.register();
-        let service = connections::track_requests(
-            router
-                .clone()
-                .map_request(move |mut request: hyper::Request<Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    request.map(axum::body::Body::new)
-                }),
-            conn.clone(),
-        );
+        let service = connections::track_requests(router.clone(), conn.clone(), peer);
         let (builder, registry) = (builder.clone(), registry.clone());
         let (draining, dropping) = (draining.clone(), dropping.clone());
         tokio::spawn(async move {

@@ -31,8 +31,9 @@ use axum::response::Response;
 use std::sync::LazyLock;
 
 /// The headers of a counted image, built once per format and status; a response clones
-/// its template and sets the ETag in place (the template holds a placeholder), which is
-/// a fraction of the cost of inserting each header into an empty map.
+/// its template and sets the ETag and `Content-Length` in place (the template holds
+/// placeholders), which is a fraction of the cost of inserting each header into an empty
+/// map, and leaves the clone (allocated to its exact length) nothing to grow for.
 struct Templates {
     svg: HeaderMap,
     svg_not_modified: HeaderMap,
@@ -50,6 +51,8 @@ static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| {
         let mut h = HeaderMap::with_capacity(10);
         if let Some(content_type) = content_type {
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            // A body's length, set per response (axum then adds none of its own).
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
         headers::revalidate_every_view(&mut h, HeaderValue::from_static(""));
         if svg {
@@ -155,5 +158,8 @@ fn counted_image(request: &HeaderMap, format: Format, rendered: Rendered) -> Res
     let h = response.headers_mut();
     *h = template.clone();
     h.insert(header::ETAG, rendered.etag);
+    if !not_modified {
+        h.insert(header::CONTENT_LENGTH, rendered.length);
+    }
     response
 }

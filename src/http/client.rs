@@ -32,10 +32,14 @@ impl FromRequestParts<AppState> for ClientIp {
         {
             return Ok(ClientIp(ip));
         }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+        let peer = crate::server::peer_address()
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0)
+            })
+            .map(|peer| peer.ip())
             // Requests driven in process (tests) have no socket.
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         Ok(ClientIp(peer))

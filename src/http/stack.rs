@@ -56,6 +56,9 @@ const KEPT_STATUSES: [u16; 16] = [
 pub struct RequestCounters {
     family: Family<RequestLabels, Counter>,
     routes: &'static [&'static str],
+    /// Each route's index in `routes`, by pattern: one fast hash instead of comparing the
+    /// matched pattern with each route in turn.
+    index: std::collections::HashMap<&'static str, usize, quick_cache::DefaultHashBuilder>,
     /// `(routes.len() + 1) × KEPT_STATUSES.len()` cells; the last row is `unmatched`.
     cells: Box<[OnceLock<Counter>]>,
 }
@@ -66,9 +69,17 @@ impl RequestCounters {
         let cells = (0..(routes.len() + 1) * KEPT_STATUSES.len())
             .map(|_| OnceLock::new())
             .collect();
+        // In reverse, so that a pattern listed twice keeps its first index.
+        let index = routes
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, r)| (*r, i))
+            .collect();
         RequestCounters {
             family,
             routes,
+            index,
             cells,
         }
     }
@@ -78,7 +89,7 @@ impl RequestCounters {
         request
             .extensions()
             .get::<MatchedPath>()
-            .and_then(|p| self.routes.iter().position(|r| *r == p.as_str()))
+            .and_then(|p| self.index.get(p.as_str()).copied())
             .unwrap_or(self.routes.len())
     }
 

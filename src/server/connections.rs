@@ -14,6 +14,7 @@ use hyper_util::server::graceful::GracefulConnection;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -189,6 +190,8 @@ pub(super) async fn drive<C>(
             None => deadline.into(),
         };
         tokio::select! {
+            // The connection first: it is what wakes this task for every request.
+            biased;
             ended = connection.as_mut() => {
                 if let Err(e) = ended {
                     tracing::debug!(error = %e, "connection ended with an error");
@@ -239,10 +242,14 @@ impl<S> Tracked<S> {
         Tracked { inner, conn }
     }
 
+    /// Notes that a byte moved. Only a connection with a request in progress is held to
+    /// the stall deadline, so only then is the clock read ([`Busy::start`] notes the start).
     fn moved(&self) {
-        self.conn
-            .last_io_ms
-            .store(self.conn.now_ms(), Ordering::Relaxed);
+        if self.conn.in_flight.load(Ordering::Relaxed) > 0 {
+            self.conn
+                .last_io_ms
+                .store(self.conn.now_ms(), Ordering::Relaxed);
+        }
     }
 }
 
@@ -305,6 +312,8 @@ struct Busy(Arc<Conn>);
 
 impl Busy {
     fn start(conn: Arc<Conn>) -> Busy {
+        // Its head just arrived: the stall deadline runs from now.
+        conn.last_io_ms.store(conn.now_ms(), Ordering::Relaxed);
         conn.in_flight.fetch_add(1, Ordering::AcqRel);
         Busy(conn)
     }
@@ -320,9 +329,25 @@ impl Drop for Busy {
     }
 }
 
-/// Wraps a service so each request keeps its connection busy until its response is sent.
-pub(super) fn track_requests<S>(inner: S, conn: Arc<Conn>) -> TrackRequests<S> {
-    TrackRequests { inner, conn }
+tokio::task_local! {
+    /// The peer of the connection whose request is being answered.
+    static PEER: SocketAddr;
+}
+
+/// The address of the peer whose request the current task is answering; `None` outside
+/// a request served by [`super::serve`] (a router driven in process, in tests).
+///
+/// Each request's future runs with its connection's peer set, so a handler reads it
+/// without the request carrying it: putting a `ConnectInfo` into every request's
+/// extensions allocated their map for every request.
+pub fn peer_address() -> Option<SocketAddr> {
+    PEER.try_with(|peer| *peer).ok()
+}
+
+/// Wraps a service so each request keeps its connection busy until its response is sent,
+/// and runs with its connection's `peer` address at hand ([`peer_address`]).
+pub(super) fn track_requests<S>(inner: S, conn: Arc<Conn>, peer: SocketAddr) -> TrackRequests<S> {
+    TrackRequests { inner, conn, peer }
 }
 
 /// See [`track_requests`].
@@ -330,6 +355,7 @@ pub(super) fn track_requests<S>(inner: S, conn: Arc<Conn>) -> TrackRequests<S> {
 pub(super) struct TrackRequests<S> {
     inner: S,
     conn: Arc<Conn>,
+    peer: SocketAddr,
 }
 
 impl<S, R> tower::Service<R> for TrackRequests<S>
@@ -346,8 +372,11 @@ where
 
     fn call(&mut self, request: R) -> Self::Future {
         let busy = Busy::start(self.conn.clone());
+        // The router matches the route in `call`; extractors run when the future is polled.
+        let inner = PEER.sync_scope(self.peer, || self.inner.call(request));
         TrackedResponse {
-            inner: self.inner.call(request),
+            inner,
+            peer: self.peer,
             busy: Some(busy),
         }
     }
@@ -358,6 +387,7 @@ pin_project_lite::pin_project! {
     pub(super) struct TrackedResponse<F> {
         #[pin]
         inner: F,
+        peer: SocketAddr,
         busy: Option<Busy>,
     }
 }
@@ -370,7 +400,8 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let response = std::task::ready!(this.inner.poll(cx))?;
+        let inner = this.inner;
+        let response = std::task::ready!(PEER.sync_scope(*this.peer, || inner.poll(cx)))?;
         let busy = this.busy.take().expect("polled after completion");
         Poll::Ready(Ok(
             response.map(|body| Body::new(BusyBody { body, _busy: busy }))

@@ -19,14 +19,15 @@ use crate::metrics::{Metrics, NameLabel};
 use crate::verdict::Slug;
 use http::{HeaderMap, Method};
 use parking_lot::Mutex;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use proxies::ProxyRanges;
-use rules::{Audience, Rules};
-use std::collections::{HashMap, HashSet};
+use rules::{Audience, BotReason, Rules};
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::net::IpAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use time::{Date, OffsetDateTime};
 
 /// The parts of a request that counting looks at.
@@ -60,26 +61,104 @@ pub const MAX_HOSTS_PER_TOOL_DAY: usize = 1000;
 
 const SHARDS: usize = 16;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct CountKey {
-    slug: Slug,
+/// Counts of one referrer host, one per [`Kind`] (in [`Kind::ALL`] order).
+type PerKind = [u64; Kind::ALL.len()];
+
+/// One tool's counters.
+///
+/// Today's counts sit beside the referrer hosts they belong to: counting a load is one
+/// lookup of the tool and one of the host, then an add, with no key built, no string
+/// allocated and no reference count touched. A host stays in the set when its counts are
+/// drained (the cap is per day, not per flush) and the set is cleared when the day
+/// changes; counts still pending from an earlier day move to `earlier` then.
+struct ToolCounts {
+    /// The day of `hosts` and `other`.
     day: Date,
-    kind: Kind,
-    referrer: Arc<str>,
+    /// Today's hosts (at most [`MAX_HOSTS_PER_TOOL_DAY`]) with their pending counts.
+    hosts: HashMap<Arc<str>, PerKind, Hasher>,
+    /// Today's pending counts of hosts past the cap, counted as [`OTHER_HOST`].
+    other: PerKind,
+    /// Pending counts of earlier days: (day, kind, referrer, n).
+    earlier: Vec<(Date, Kind, Arc<str>, u64)>,
 }
+
+impl ToolCounts {
+    fn new(day: Date) -> ToolCounts {
+        ToolCounts {
+            day,
+            hosts: HashMap::default(),
+            other: PerKind::default(),
+            earlier: Vec::new(),
+        }
+    }
+
+    /// Moves today's pending counts to `earlier` and starts `day` with no hosts;
+    /// answers how many hosts were forgotten.
+    fn start_day(&mut self, day: Date) -> usize {
+        let forgotten = self.hosts.len();
+        let old = self.day;
+        for (host, counts) in self.hosts.drain() {
+            for (kind, n) in Kind::ALL.into_iter().zip(counts) {
+                if n > 0 {
+                    self.earlier.push((old, kind, host.clone(), n));
+                }
+            }
+        }
+        let other: Arc<str> = Arc::from(OTHER_HOST);
+        for (kind, n) in Kind::ALL.into_iter().zip(std::mem::take(&mut self.other)) {
+            if n > 0 {
+                self.earlier.push((old, kind, other.clone(), n));
+            }
+        }
+        self.day = day;
+        forgotten
+    }
+}
+
+/// The tally's hash maps use a fast seeded hasher (foldhash, as quick_cache does): keys
+/// are slugs and referrer hosts, short strings hashed on every counted load.
+type Hasher = quick_cache::DefaultHashBuilder;
 
 #[derive(Default)]
 struct Shard {
-    counts: HashMap<CountKey, u64>,
-    /// Hosts seen per tool on the current day, to cap how many distinct hosts are kept.
-    hosts: HashMap<Slug, (Date, HashSet<Arc<str>>)>,
+    tools: HashMap<Slug, ToolCounts, Hasher>,
+}
+
+/// Counters of the `tally_recorded`, `tally_dropped` and `bot_requests` families, each
+/// taken from its family the first time it is used (so the exposition lists exactly the
+/// labels seen) and then kept: counting is an atomic add, not a family lookup.
+#[derive(Default)]
+struct KeptCounters {
+    recorded: [OnceLock<Counter>; Kind::ALL.len()],
+    bots: [OnceLock<Counter>; BotReason::ALL.len()],
+    rate_limited: OnceLock<Counter>,
+    buffer_full: OnceLock<Counter>,
+}
+
+fn kept<'a>(
+    cell: &'a OnceLock<Counter>,
+    family: &Family<NameLabel, Counter>,
+    name: &'static str,
+) -> &'a Counter {
+    cell.get_or_init(|| family.get_or_create(&NameLabel::of(name)).clone())
+}
+
+fn kind_index(kind: Kind) -> usize {
+    match kind {
+        Kind::Badge => 0,
+        Kind::Widget => 1,
+        Kind::Click => 2,
+        Kind::Bot => 3,
+    }
 }
 
 /// In-memory counters, sharded by tool so a hot tool never blocks the others.
 pub struct Tally {
     shards: Box<[Mutex<Shard>]>,
-    hasher: std::collections::hash_map::RandomState,
+    hasher: Hasher,
+    /// Distinct non-zero counters (tool, day, kind, referrer) waiting to be flushed.
     keys: AtomicUsize,
+    /// Today's hosts held across every tool.
     hosts: AtomicUsize,
     max_keys: usize,
     rules: Rules,
@@ -88,6 +167,7 @@ pub struct Tally {
     enabled: bool,
     health: Arc<health::WriteHealth>,
     metrics: Arc<Metrics>,
+    counters: KeptCounters,
 }
 
 impl Tally {
@@ -105,6 +185,7 @@ impl Tally {
             enabled: true,
             health: Arc::default(),
             metrics,
+            counters: KeptCounters::default(),
         }
     }
 
@@ -134,10 +215,12 @@ impl Tally {
         let referrer = rules::referrer_host(facts.headers);
         match self.rules.classify(facts.method, facts.headers) {
             Audience::Bot(reason) => {
-                self.metrics
-                    .bot_requests
-                    .get_or_create(&NameLabel::of(reason.as_str()))
-                    .inc();
+                kept(
+                    &self.counters.bots[reason.index()],
+                    &self.metrics.bot_requests,
+                    reason.as_str(),
+                )
+                .inc();
                 match self.record(slug, Kind::Bot, &referrer) {
                     Outcome::Counted => Outcome::Bot,
                     other => other,
@@ -166,104 +249,128 @@ impl Tally {
         if self.limiter.allow(&(address, slug, kind), ceiling) {
             self.record(slug, kind, referrer)
         } else {
-            self.metrics
-                .tally_dropped
-                .get_or_create(&NameLabel::of("rate_limited"))
-                .inc();
+            kept(
+                &self.counters.rate_limited,
+                &self.metrics.tally_dropped,
+                "rate_limited",
+            )
+            .inc();
             Outcome::RateLimited
         }
     }
 
     /// Adds one to the counter of `(slug, today, kind, referrer)`.
     pub fn record(&self, slug: &Slug, kind: Kind, referrer: &str) -> Outcome {
-        let day = OffsetDateTime::now_utc().date();
-        let shard = &self.shards[self.hasher.hash_one(slug) as usize % SHARDS];
+        let day = today();
+        let shard = &self.shards[self.hasher.hash_one(slug.as_str()) as usize % SHARDS];
         let mut shard = shard.lock();
-        let referrer = self.capped_host(&mut shard, slug, day, referrer);
-        let key = CountKey {
-            slug: slug.clone(),
-            day,
-            kind,
-            referrer,
+        // Looked up by reference first: a known tool costs no allocation here.
+        let tool = match shard.tools.get_mut(slug.as_str()) {
+            Some(tool) => tool,
+            None => shard
+                .tools
+                .entry(slug.clone())
+                .or_insert_with(|| ToolCounts::new(day)),
         };
-        if let Some(n) = shard.counts.get_mut(&key) {
-            *n += 1;
-        } else if self.keys.load(Ordering::Relaxed) >= self.max_keys {
-            drop(shard);
-            self.metrics
-                .tally_dropped
-                .get_or_create(&NameLabel::of("buffer_full"))
+        if tool.day < day {
+            // A new day: every tool may name a fresh set of hosts.
+            let forgotten = tool.start_day(day);
+            self.hosts.fetch_sub(forgotten, Ordering::Relaxed);
+        }
+        let counts = self.capped_host(tool, referrer);
+        let n = &mut counts[kind_index(kind)];
+        if *n == 0 {
+            if self.keys.load(Ordering::Relaxed) >= self.max_keys {
+                drop(shard);
+                kept(
+                    &self.counters.buffer_full,
+                    &self.metrics.tally_dropped,
+                    "buffer_full",
+                )
                 .inc();
-            return Outcome::Dropped;
-        } else {
-            shard.counts.insert(key, 1);
+                return Outcome::Dropped;
+            }
+            *n = 1;
+            drop(shard);
             let keys = self.keys.fetch_add(1, Ordering::Relaxed) + 1;
             self.metrics.pending_keys.set(keys as i64);
+        } else {
+            *n += 1;
+            drop(shard);
         }
-        drop(shard);
-        self.metrics
-            .tally_recorded
-            .get_or_create(&NameLabel::of(kind.as_str()))
-            .inc();
+        kept(
+            &self.counters.recorded[kind_index(kind)],
+            &self.metrics.tally_recorded,
+            kind.as_str(),
+        )
+        .inc();
         Outcome::Counted
     }
 
-    /// The host to count under: itself while the tool has fewer than the cap that day.
-    fn capped_host(&self, shard: &mut Shard, slug: &Slug, day: Date, host: &str) -> Arc<str> {
-        // Looked up by reference first: a known tool costs no allocation here.
-        let (set_day, hosts) = match shard.hosts.get_mut(slug) {
-            Some(entry) => entry,
-            None => shard
-                .hosts
-                .entry(slug.clone())
-                .or_insert_with(|| (day, HashSet::new())),
-        };
-        if *set_day < day {
-            // A new day: every tool may name a fresh set of hosts.
-            self.hosts.fetch_sub(hosts.len(), Ordering::Relaxed);
-            hosts.clear();
-            *set_day = day;
+    /// The counts to add to: the host's own while the tool has fewer than the cap today,
+    /// else [`OTHER_HOST`]'s.
+    fn capped_host<'t>(&self, tool: &'t mut ToolCounts, host: &str) -> &'t mut PerKind {
+        if host == OTHER_HOST {
+            return &mut tool.other;
         }
-        if let Some(known) = hosts.get(host) {
-            return known.clone();
+        if !tool.hosts.contains_key(host) {
+            let room = tool.hosts.len() < MAX_HOSTS_PER_TOOL_DAY
+                && self.hosts.load(Ordering::Relaxed) < self.max_keys;
+            if !room {
+                return &mut tool.other;
+            }
+            tool.hosts.insert(Arc::from(host), PerKind::default());
+            self.hosts.fetch_add(1, Ordering::Relaxed);
         }
-        let room = hosts.len() < MAX_HOSTS_PER_TOOL_DAY
-            && self.hosts.load(Ordering::Relaxed) < self.max_keys;
-        if !room {
-            return Arc::from(OTHER_HOST);
-        }
-        let host: Arc<str> = Arc::from(host);
-        hosts.insert(host.clone());
-        self.hosts.fetch_add(1, Ordering::Relaxed);
-        host
+        tool.hosts.get_mut(host).expect("inserted above")
     }
 
     /// Drains every counter, sorted by key, and forgets host sets of past days.
     pub fn take(&self) -> Vec<CountRow> {
         let today = OffsetDateTime::now_utc().date();
         let mut rows = Vec::new();
+        let other: Arc<str> = Arc::from(OTHER_HOST);
         for shard in self.shards.iter() {
             let mut shard = shard.lock();
-            let counts = std::mem::take(&mut shard.counts);
-            // Forget the host sets of tools not seen today.
             let mut forgotten = 0;
-            shard.hosts.retain(|_, (day, hosts)| {
-                let keep = *day >= today;
+            let mut drained = 0;
+            shard.tools.retain(|slug, tool| {
+                let mut row = |day: Date, kind: Kind, referrer: &Arc<str>, n: u64| {
+                    drained += 1;
+                    rows.push(CountRow {
+                        slug: slug.clone(),
+                        day,
+                        kind,
+                        referrer: referrer.to_string(),
+                        n,
+                    });
+                };
+                for (day, kind, referrer, n) in tool.earlier.drain(..) {
+                    row(day, kind, &referrer, n);
+                }
+                tool.earlier.shrink_to_fit();
+                for (host, counts) in tool.hosts.iter_mut() {
+                    for (kind, n) in Kind::ALL.into_iter().zip(std::mem::take(counts)) {
+                        if n > 0 {
+                            row(tool.day, kind, host, n);
+                        }
+                    }
+                }
+                for (kind, n) in Kind::ALL.into_iter().zip(std::mem::take(&mut tool.other)) {
+                    if n > 0 {
+                        row(tool.day, kind, &other, n);
+                    }
+                }
+                // Forget the host sets of tools not seen today.
+                let keep = tool.day >= today;
                 if !keep {
-                    forgotten += hosts.len();
+                    forgotten += tool.hosts.len();
                 }
                 keep
             });
             drop(shard);
             self.hosts.fetch_sub(forgotten, Ordering::Relaxed);
-            self.keys.fetch_sub(counts.len(), Ordering::Relaxed);
-            rows.extend(counts.into_iter().map(|(k, n)| CountRow {
-                slug: k.slug,
-                day: k.day,
-                kind: k.kind,
-                referrer: k.referrer.to_string(),
-                n,
-            }));
+            self.keys.fetch_sub(drained, Ordering::Relaxed);
         }
         self.metrics
             .pending_keys
@@ -276,6 +383,19 @@ impl Tally {
     pub fn pending_keys(&self) -> usize {
         self.keys.load(Ordering::Relaxed)
     }
+}
+
+/// Today's UTC date, from the system clock's seconds alone (no time of day is built).
+fn today() -> Date {
+    const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |t| t.as_secs());
+    let day = UNIX_EPOCH_JULIAN_DAY + (secs / 86_400) as i64;
+    i32::try_from(day)
+        .ok()
+        .and_then(|day| Date::from_julian_day(day).ok())
+        .unwrap_or_else(|| OffsetDateTime::now_utc().date())
 }
 
 /// Which ceiling a request is held to.
@@ -295,21 +415,58 @@ pub const IMAGE_PROXY_FACTOR: u32 = 100;
 ///
 /// The address alone is the client: a User-Agent is the client's to choose, so one
 /// that rotates it must not count again. Addresses are kept only as keyed hashes, in
-/// a bounded cache whose entries expire after two minutes.
+/// sharded maps of the current minute's counts, emptied when the minute turns; each
+/// shard holds at most [`LIMITER_KEYS`] / [`SHARDS`] clients, and a client past that
+/// is not limited (as one evicted from a full cache would not be).
 struct Limiter {
     per_minute: u32,
-    windows: moka::sync::Cache<u64, Arc<AtomicU32>>,
-    hasher: std::collections::hash_map::RandomState,
+    windows: Box<[Mutex<Window>]>,
+    hasher: Hasher,
+}
+
+/// The counts of one clock minute, by keyed hash of (address, tool, kind).
+#[derive(Default)]
+struct Window {
+    minute: u64,
+    seen: HashMap<u64, u32, BuildKeyHash>,
+}
+
+/// Most (address, tool, kind) triples the limiter tracks in one minute.
+const LIMITER_KEYS: usize = 200_000;
+
+/// The limiter's keys are already hashes (keyed by a random seed): used as they are.
+#[derive(Clone, Copy, Default)]
+struct BuildKeyHash;
+
+impl BuildHasher for BuildKeyHash {
+    type Hasher = KeyHash;
+    fn build_hasher(&self) -> KeyHash {
+        KeyHash(0)
+    }
+}
+
+#[derive(Default)]
+struct KeyHash(u64);
+
+impl std::hash::Hasher for KeyHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl Limiter {
     fn new(per_minute: u32) -> Limiter {
         Limiter {
             per_minute,
-            windows: moka::sync::Cache::builder()
-                .max_capacity(200_000)
-                .time_to_live(Duration::from_secs(120))
-                .build(),
+            windows: (0..SHARDS).map(|_| Mutex::default()).collect(),
             hasher: Default::default(),
         }
     }
@@ -322,10 +479,33 @@ impl Limiter {
             Ceiling::Reader => self.per_minute,
             Ceiling::ImageProxy => self.per_minute.saturating_mul(IMAGE_PROXY_FACTOR),
         };
-        let minute = OffsetDateTime::now_utc().unix_timestamp() / 60;
-        let key = self.hasher.hash_one((client, minute));
-        let seen = self.windows.get_with(key, || Arc::new(AtomicU32::new(0)));
-        seen.fetch_add(1, Ordering::Relaxed) < limit
+        let minute = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |t| t.as_secs() / 60);
+        let key = self.hasher.hash_one(client);
+        let mut window = self.windows[(key >> 32) as usize % SHARDS].lock();
+        if window.minute != minute {
+            // A new minute: every client starts again. A map grown by a burst is let go.
+            let grown = window.seen.capacity() > 4 * window.seen.len().max(1024);
+            if grown {
+                window.seen = HashMap::default();
+            } else {
+                window.seen.clear();
+            }
+            window.minute = minute;
+        }
+        let full = window.seen.len() >= LIMITER_KEYS / SHARDS;
+        match window.seen.get_mut(&key) {
+            Some(seen) => {
+                *seen = seen.saturating_add(1);
+                *seen <= limit
+            }
+            None if full => true,
+            None => {
+                window.seen.insert(key, 1);
+                1 <= limit
+            }
+        }
     }
 }
 
@@ -368,6 +548,40 @@ mod tests {
         let other = rows.iter().find(|r| r.referrer == OTHER_HOST).unwrap();
         assert_eq!(other.n, 500);
         assert_eq!(rows.iter().map(|r| r.n).sum::<u64>(), 1500);
+    }
+
+    #[test]
+    fn counts_of_an_earlier_day_survive_the_day_change_and_the_host_cap_starts_again() {
+        let t = tally(1_000_000, 0);
+        let yesterday = today().previous_day().unwrap();
+        for i in 0..MAX_HOSTS_PER_TOOL_DAY + 2 {
+            t.record(&slug("a"), Kind::Badge, &format!("h{i}.example"));
+        }
+        t.record(&slug("a"), Kind::Click, "h0.example");
+        // Make those yesterday's, as if the clock had just passed midnight.
+        for shard in t.shards.iter() {
+            for tool in shard.lock().tools.values_mut() {
+                tool.day = yesterday;
+            }
+        }
+        t.record(&slug("a"), Kind::Badge, "h0.example");
+        t.record(&slug("a"), Kind::Badge, "new.example");
+        assert_eq!(t.hosts.load(Ordering::Relaxed), 2, "today's hosts only");
+        let rows = t.take();
+        let of = |day: Date| rows.iter().filter(|r| r.day == day).collect::<Vec<_>>();
+        let earlier = of(yesterday);
+        assert_eq!(earlier.len(), MAX_HOSTS_PER_TOOL_DAY + 2);
+        assert_eq!(
+            earlier.iter().map(|r| r.n).sum::<u64>(),
+            MAX_HOSTS_PER_TOOL_DAY as u64 + 3
+        );
+        let other = earlier.iter().find(|r| r.referrer == OTHER_HOST).unwrap();
+        assert_eq!((other.kind, other.n), (Kind::Badge, 2));
+        let now = of(today());
+        assert_eq!(now.len(), 2);
+        assert!(now.iter().all(|r| r.n == 1 && r.kind == Kind::Badge));
+        assert_eq!(t.pending_keys(), 0);
+        assert!(t.take().is_empty());
     }
 
     #[test]

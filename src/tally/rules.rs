@@ -2,8 +2,8 @@
 //! reducing a `Referer` to the host that is stored.
 
 use crate::counts::DIRECT;
-use http::{HeaderMap, HeaderName, Method, header};
-use std::hash::BuildHasher;
+use http::{HeaderMap, Method, header};
+use std::borrow::Cow;
 
 /// Who a request comes from, as far as counting is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +32,20 @@ pub enum BotReason {
 }
 
 impl BotReason {
+    /// Every reason, in [`BotReason::index`] order.
+    pub const ALL: [BotReason; 5] = [
+        BotReason::Head,
+        BotReason::Prefetch,
+        BotReason::EmptyAgent,
+        BotReason::Crawler,
+        BotReason::NotABrowser,
+    ];
+
+    /// This reason's place in [`BotReason::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The metric label for this reason.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -179,12 +193,18 @@ fn is_image_proxy(agent: &str) -> bool {
 /// Longest User-Agent that is classified; longer ones are crawlers or abuse.
 const MAX_AGENT_LEN: usize = 1024;
 
+/// How many User-Agents' verdicts are kept (readers send few distinct ones).
+const SEEN_AGENTS: usize = 4096;
+
 /// The classifier: the maintained bot list plus the patterns above and the browser
 /// shape, with a bounded cache of verdicts per User-Agent (readers send few distinct ones).
+///
+/// The cache is keyed by the User-Agent itself (at most [`MAX_AGENT_LEN`] bytes each), so
+/// two agents can never share a verdict; a hit is one fast hash of the string, a shard's
+/// read lock and a comparison, a small fraction of matching the bot patterns.
 pub struct Rules {
     bots: isbot::Bots,
-    seen: moka::sync::Cache<u64, Option<BotReason>>,
-    hasher: std::collections::hash_map::RandomState,
+    seen: quick_cache::sync::Cache<Box<[u8]>, Audience>,
 }
 
 impl Default for Rules {
@@ -202,8 +222,7 @@ impl Rules {
         bots.remove(&["googleimageproxy"]);
         Rules {
             bots,
-            seen: moka::sync::Cache::new(10_000),
-            hasher: std::collections::hash_map::RandomState::new(),
+            seen: quick_cache::sync::Cache::new(SEEN_AGENTS),
         }
     }
 
@@ -217,7 +236,30 @@ impl Rules {
         }
         let agent = headers
             .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
+            .map_or(&b""[..], |v| v.as_bytes());
+        // Looked up by the header's bytes as sent: a known agent is neither checked for
+        // valid characters nor trimmed again.
+        if let Some(known) = self.seen.get(agent) {
+            return known;
+        }
+        let audience = self.classify_agent(agent);
+        // Any agent the patterns ran on is kept (at most MAX_AGENT_LEN bytes and a little
+        // space around it); a longer one is a crawler every time, found without them.
+        if agent.len() <= MAX_AGENT_LEN + 64 {
+            self.seen.insert(agent.into(), audience);
+        }
+        audience
+    }
+
+    /// Who sends the User-Agent `agent` (the header's bytes; empty when there is none).
+    fn classify_agent(&self, agent: &[u8]) -> Audience {
+        // As `HeaderValue::to_str`: visible ASCII and tabs only, else no agent at all.
+        let visible = agent
+            .iter()
+            .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b));
+        let agent = std::str::from_utf8(agent)
+            .ok()
+            .filter(|_| visible)
             .map(str::trim)
             .unwrap_or("");
         if agent.is_empty() {
@@ -229,44 +271,34 @@ impl Rules {
         if agent.len() > MAX_AGENT_LEN {
             return Audience::Bot(BotReason::Crawler);
         }
-        match self.bot_reason(agent) {
-            Some(reason) => Audience::Bot(reason),
-            None => Audience::Reader,
-        }
-    }
-
-    /// Why `agent` is a bot, if it is: on the bot list, or not shaped like a browser.
-    fn bot_reason(&self, agent: &str) -> Option<BotReason> {
-        let key = self.hasher.hash_one(agent);
-        if let Some(known) = self.seen.get(&key) {
-            return known;
-        }
-        let reason = if self.bots.is_bot(agent) {
-            Some(BotReason::Crawler)
+        if self.bots.is_bot(agent) {
+            Audience::Bot(BotReason::Crawler)
         } else if !looks_like_a_browser(agent) {
-            Some(BotReason::NotABrowser)
+            Audience::Bot(BotReason::NotABrowser)
         } else {
-            None
-        };
-        self.seen.insert(key, reason);
-        reason
+            Audience::Reader
+        }
     }
 }
 
-/// Headers a browser names a prefetch in; constants, so a lookup parses no name.
-static SEC_PURPOSE: HeaderName = HeaderName::from_static("sec-purpose");
-static PURPOSE: HeaderName = HeaderName::from_static("purpose");
-static X_MOZ: HeaderName = HeaderName::from_static("x-moz");
+/// Headers a browser names a prefetch in.
+const PREFETCH_HEADERS: [&str; 3] = ["sec-purpose", "purpose", "x-moz"];
 
+/// Whether the browser says it is fetching ahead of need (`Sec-Purpose`, `Purpose` or
+/// `X-Moz` naming a prefetch). One pass over the request's headers, comparing lengths
+/// first: cheaper than hashing three header names for three lookups.
 fn is_prefetch(headers: &HeaderMap) -> bool {
-    let says_prefetch = |name: &HeaderName| {
-        headers
-            .get_all(name)
+    headers.iter().any(|(name, value)| {
+        let name = name.as_str();
+        PREFETCH_HEADERS
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.to_ascii_lowercase().contains("prefetch"))
-    };
-    says_prefetch(&SEC_PURPOSE) || says_prefetch(&PURPOSE) || says_prefetch(&X_MOZ)
+            .any(|p| p.len() == name.len() && *p == name)
+            && value.to_str().is_ok_and(|v| {
+                v.as_bytes()
+                    .windows(b"prefetch".len())
+                    .any(|w| w.eq_ignore_ascii_case(b"prefetch"))
+            })
+    })
 }
 
 /// Longest host kept; DNS names are at most 253 characters.
@@ -277,15 +309,15 @@ const MAX_REFERER_LEN: usize = 4096;
 /// The referrer host to store: the `Referer`'s host, lowercased, or `(direct)`.
 ///
 /// Only the host is kept: never a path, query or anything that could identify a reader.
-pub fn referrer_host(headers: &HeaderMap) -> String {
+pub fn referrer_host(headers: &HeaderMap) -> Cow<'static, str> {
     let Some(raw) = headers.get(header::REFERER).and_then(|v| v.to_str().ok()) else {
-        return DIRECT.into();
+        return Cow::Borrowed(DIRECT);
     };
     if raw.len() > MAX_REFERER_LEN {
-        return DIRECT.into();
+        return Cow::Borrowed(DIRECT);
     }
     let Ok(url) = url::Url::parse(raw) else {
-        return DIRECT.into();
+        return Cow::Borrowed(DIRECT);
     };
     match url.host_str() {
         Some(host) if !host.is_empty() && host.len() <= MAX_HOST_LEN => {
@@ -294,12 +326,12 @@ pub fn referrer_host(headers: &HeaderMap) -> String {
                 b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']')
             });
             if clean && !host.is_empty() {
-                host
+                Cow::Owned(host)
             } else {
-                DIRECT.into()
+                Cow::Borrowed(DIRECT)
             }
         }
-        _ => DIRECT.into(),
+        _ => Cow::Borrowed(DIRECT),
     }
 }
 
@@ -384,6 +416,38 @@ mod tests {
             rules.classify(&Method::GET, &with_agent("  ")),
             Audience::Bot(BotReason::EmptyAgent)
         );
+    }
+
+    #[test]
+    fn cached_verdicts_answer_as_the_first_classification_did() {
+        let rules = Rules::new();
+        let mut odd = HeaderMap::new();
+        odd.insert(
+            header::USER_AGENT,
+            HeaderValue::from_bytes(b"Mozilla/5.0 (X11) Gecko/1 \xff").unwrap(),
+        );
+        let padded = with_agent(&format!("  {CHROME}  "));
+        for _ in 0..2 {
+            assert_eq!(
+                rules.classify(&Method::GET, &odd),
+                Audience::Bot(BotReason::EmptyAgent),
+                "not visible ASCII: no agent"
+            );
+            assert_eq!(rules.classify(&Method::GET, &padded), Audience::Reader);
+            assert_eq!(
+                rules.classify(&Method::GET, &with_agent("curl/8.5.0")),
+                Audience::Bot(BotReason::Crawler)
+            );
+        }
+        let mut h = with_agent(CHROME);
+        h.insert("x-moz", HeaderValue::from_static("PreFetch"));
+        assert_eq!(
+            rules.classify(&Method::GET, &h),
+            Audience::Bot(BotReason::Prefetch)
+        );
+        let mut h = with_agent(CHROME);
+        h.insert("x-purpose", HeaderValue::from_static("prefetch"));
+        assert_eq!(rules.classify(&Method::GET, &h), Audience::Reader);
     }
 
     #[test]
