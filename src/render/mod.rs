@@ -41,7 +41,7 @@ pub use encode::recompress as recompress_png;
 pub use mark::{boat_path, check as check_path, cross as cross_path};
 
 /// Version of the drawing code; bump whenever output changes, as it goes into ETags.
-pub const RENDERER_VERSION: u32 = 2;
+pub const RENDERER_VERSION: u32 = 3;
 
 /// The badge's layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, utoipa::ToSchema)]
