@@ -20,16 +20,17 @@ pub const HEIGHT: f32 = 90.0;
 const CORNER: f32 = 12.0;
 
 /// The stamp's box before it is tilted, and the tilt: the widget's stamp is tilted by
-/// the same 3 degrees.
+/// the same 3 degrees. Exactly, it is the angle whose tangent is 1/19 (3.0128°): every
+/// edge of the stamp then steps one pixel sideways per 19 pixels, so its anti-aliased
+/// pixels repeat every 19 rows and columns and deflate finds them again.
 const STAMP_X: f32 = 12.0;
 const STAMP_Y: f32 = 12.0;
 const STAMP_W: f32 = 90.0;
 const STAMP_H: f32 = 66.0;
 const STAMP_CORNER: f32 = 9.0;
-const STAMP_TILT: f32 = -3.0;
-/// A Skip stamp's outline, and where the thin inner line runs.
+const STAMP_TILT: f32 = -3.012_788;
+/// A Skip stamp's outline.
 const STAMP_OUTLINE: f32 = 2.0;
-const INNER_INSET: f32 = 3.5;
 /// The stamp word's size and the second line's.
 const STAMP_WORD: f32 = 19.0;
 const STAMP_DETAIL: f32 = 11.5;
@@ -102,13 +103,7 @@ pub(crate) fn draw(r: &Renderer, c: &Content, theme: Theme, mode: TextMode) -> S
     let name = r.title(&c.headline, NAME);
     let rows = if name.len() > 1 { TWO_LINES } else { ONE_LINE };
     let eyebrow = r.fit(c.eyebrow, true, EYEBROW_SIZE, 8.0, COLUMN_W);
-    doc.text(
-        &eyebrow,
-        COLUMN_X,
-        rows.eyebrow,
-        Anchor::Start,
-        Ink::Eyebrow,
-    );
+    doc.text(&eyebrow, COLUMN_X, rows.eyebrow, Anchor::Start, Ink::Brand);
     for (line, y) in name.iter().zip(rows.names) {
         doc.text(line, COLUMN_X, y, Anchor::Start, Ink::Name);
     }
@@ -122,17 +117,19 @@ pub(crate) fn draw(r: &Renderer, c: &Content, theme: Theme, mode: TextMode) -> S
     doc
 }
 
-/// The mark and the wordmark, right-aligned on the baseline `y`.
+/// The mark and the wordmark, right-aligned on the baseline `y`. The mark's tile sits
+/// on whole pixels, so its straight sides are sharp; the boat is cut out of it in the
+/// card's colour.
 fn draw_lockup(doc: &mut SvgDoc, brand: &Arc<Shaped>, y: f32) {
-    let left = COLUMN_RIGHT - brand.width - MARK_GAP - MARK_SIZE;
+    let left = (COLUMN_RIGHT - brand.width - MARK_GAP - MARK_SIZE).round();
     let cap_middle = y - CAP_HEIGHT * brand.size / 2.0;
     draw_mark(
         doc,
         left,
-        cap_middle - MARK_SIZE / 2.0,
+        (cap_middle - MARK_SIZE / 2.0).round(),
         MARK_SIZE,
         Some(Ink::Brand),
-        Ink::OnBrand,
+        Ink::CardBg,
     );
     doc.text(brand, COLUMN_RIGHT, y, Anchor::End, Ink::Brand);
 }
@@ -143,18 +140,11 @@ fn draw_stamp(r: &Renderer, doc: &mut SvgDoc, c: &Content) {
     let (cx, cy) = (STAMP_X + STAMP_W / 2.0, STAMP_Y + STAMP_H / 2.0);
     let frame = (STAMP_X, STAMP_Y, STAMP_W, STAMP_H);
     doc.begin_rotated(STAMP_TILT, cx, cy);
-    // A thin line inside the edge, as on a rubber stamp.
-    let inner = (
-        STAMP_X + INNER_INSET,
-        STAMP_Y + INNER_INSET,
-        STAMP_W - 2.0 * INNER_INSET,
-        STAMP_H - 2.0 * INNER_INSET,
-    );
-    let inner_corner = STAMP_CORNER - INNER_INSET + 1.0;
+    // One edge each: a second, thin line inside it would draw four more slanted edges,
+    // a sixth of a card's PNG bytes.
     let ink = match c.seal {
         Seal::Ship => {
             doc.rect(STAMP_X, STAMP_Y, STAMP_W, STAMP_H, STAMP_CORNER, Ink::Ship);
-            doc.outlined_rect(inner, inner_corner, None, Ink::ShipLine, 1.0);
             Ink::OnShip
         }
         Seal::Skip => {
@@ -165,7 +155,6 @@ fn draw_stamp(r: &Renderer, doc: &mut SvgDoc, c: &Content) {
                 Ink::Skip,
                 STAMP_OUTLINE,
             );
-            doc.outlined_rect(inner, inner_corner, None, Ink::Skip, 1.0);
             Ink::Skip
         }
         Seal::Error => {

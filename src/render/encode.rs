@@ -2,29 +2,34 @@
 //! 8-bit RGBA when they do not.
 //!
 //! A badge is flat fills with anti-aliased edges between them: a card at scale 2 has
-//! about 155 distinct RGBA colours in 129,600 pixels. Stored as one palette index per
-//! pixel instead of four samples, the same pixels deflate to a third to a half of the
-//! bytes (the sample card at scale 2: 8.9 KB instead of 26.1 KB at the fast setting,
-//! 6.8 KB instead of 14.1 KB at the thorough one). The palette holds every colour
-//! exactly, so decoding it gives back the very pixels that were rendered; an image with
-//! more than 256 colours (a gradient, a photo) is written as RGBA.
+//! 150–180 distinct RGBA colours in 129,600 pixels. Stored as one palette index per
+//! pixel instead of four samples, the same pixels deflate to a third of the bytes. The
+//! palette holds every colour exactly, so decoding it gives back the very pixels that
+//! were rendered; an image with more than 256 colours (a gradient, a photo) is written
+//! as RGBA.
+//!
+//! The first encoding deflates the unfiltered indices with zlib at a low level; the
+//! re-encoding of a badge served again parses them optimally ([`deflate`]), 10–13 %
+//! below zlib's best level (BENCHMARKS.md, "PNG bytes").
 //!
 //! oxipng does this reduction and more, but as a search over encodings, on a bundled C
-//! deflater: at its fastest preset it takes ~1.8 ms for a card at scale 2, ten times
-//! the palette pass and fdeflate here, and its presets 1–2 save another 3–6 % over the
-//! thorough re-encoding here for 4–12 times its CPU. Building the palette is one pass
-//! over the pixels, so it is done here and the png crate writes the image.
+//! deflater: at its fastest preset it takes ~1.8 ms for a card at scale 2, several
+//! times the palette pass and deflating here. Building the palette is one pass over the
+//! pixels, so it is done here and the png crate writes the image.
 
 use std::borrow::Cow;
 
 use super::RenderError;
 
+mod deflate;
+
 /// How hard the encoder works for fewer bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Effort {
-    /// For the first response: fdeflate, which is tuned for PNG and needs filtered rows.
+    /// For the first response: zlib at a low level (fdeflate for RGBA).
     Fast,
-    /// For a badge that has proved to be served again: zlib at its best level.
+    /// For a badge that has proved to be served again: an optimal parse for a palette
+    /// image, zlib at its best level otherwise.
     Thorough,
 }
 
@@ -135,6 +140,19 @@ fn write_png(image: &Image, effort: Effort, expected: usize) -> Result<Vec<u8>, 
     if let Some(trns) = &image.trns {
         encoder.set_trns(trns.as_slice());
     }
+    if effort == Effort::Thorough && image.indexed() && image.samples.len() <= OPTIMAL_MAX {
+        // Palette indices, unfiltered, through the optimal parse.
+        let row = image.samples.len() / image.height.max(1) as usize;
+        let mut rows = Vec::with_capacity(image.samples.len() + image.height as usize);
+        for samples in image.samples.chunks(row.max(1)) {
+            rows.push(0);
+            rows.extend_from_slice(samples);
+        }
+        let mut writer = encoder.write_header()?;
+        writer.write_chunk(png::chunk::IDAT, &deflate::zlib(&rows, row + 1))?;
+        writer.finish()?;
+        return Ok(out);
+    }
     let (compression, filter) = settings(effort, image.indexed());
     encoder.set_deflate_compression(compression);
     encoder.set_filter(filter);
@@ -144,19 +162,29 @@ fn write_png(image: &Image, effort: Effort, expected: usize) -> Result<Vec<u8>, 
     Ok(out)
 }
 
+/// Largest palette image, in bytes of samples, that the thorough encoding parses
+/// optimally (a card at scale 2 is 129,600; at scale 3, 291,600): its CPU grows with
+/// the image, and bigger badges are rarer, so they get zlib's level 9.
+const OPTIMAL_MAX: usize = 1 << 18;
+
+/// zlib's level for a palette image's first encoding.
+const COLD_LEVEL: u8 = 2;
+
 /// Compression and row filter for an effort, measured on the cards and compact badges
 /// at scale 2 (BENCHMARKS.md, "PNG bytes").
 fn settings(effort: Effort, indexed: bool) -> (png::DeflateCompression, png::Filter) {
     use png::{DeflateCompression, Filter};
     match (effort, indexed) {
-        // fdeflate only finds the matches filtering makes: with Paeth the sample card at
-        // scale 2 is 8.9 KB (unfiltered rows deflate to 130 KB); adaptive filtering saves
-        // another 3 % for 60 % more encoding time, on bytes sent once or twice.
-        (Effort::Fast, _) => (DeflateCompression::FdeflateUltraFast, Filter::Paeth),
         // Palette indices are not magnitudes, so predicting them from their neighbours
-        // only scrambles the runs zlib would find: unfiltered rows are the smallest
-        // (6.8 KB against 8.2 KB adaptive), as the PNG specification advises for palette
-        // images. Level 10 would save 1 % more for 50 % more time.
+        // only scrambles the runs deflate would find: unfiltered rows are the smallest,
+        // as the PNG specification advises for palette images. fdeflate finds nothing
+        // in them (only the matches filtering makes: with Paeth the light card at scale
+        // 2 is ~10.8 KB); zlib at level 2 makes 9.6 KB of them, for ~0.3 ms more. Level
+        // 3 would be smaller still, but too close to the re-encoding's bytes for it to
+        // save the fifth that makes re-encoding worth its CPU.
+        (Effort::Fast, true) => (DeflateCompression::Level(COLD_LEVEL), Filter::NoFilter),
+        (Effort::Fast, false) => (DeflateCompression::FdeflateUltraFast, Filter::Paeth),
+        // Palette images small enough are parsed optimally instead (`write_png`).
         (Effort::Thorough, true) => (DeflateCompression::Level(9), Filter::NoFilter),
         // More than 256 colours: a gradient or a photo, which filtering is made for.
         (Effort::Thorough, false) => (DeflateCompression::Level(9), Filter::Adaptive),

@@ -43,7 +43,7 @@ pub use mark::{boat_path, check as check_path, cross as cross_path};
 pub use share::{HEIGHT as SHARE_HEIGHT, VERSION as SHARE_VERSION, WIDTH as SHARE_WIDTH};
 
 /// Version of the drawing code; bump whenever output changes, as it goes into ETags.
-pub const RENDERER_VERSION: u32 = 2;
+pub const RENDERER_VERSION: u32 = 3;
 
 /// The badge's layout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, utoipa::ToSchema)]

@@ -31,18 +31,32 @@ const SPRITE_CAPACITY: usize = 256;
 /// tally, brand) take a few hundred kilobytes, and a catalogue's names churn.
 const SPRITE_BYTES: usize = 8 << 20;
 
-/// A text run rasterized in its colour, and where it goes on the badge.
+/// A text run rasterized, and where it goes on the badge.
 pub(crate) struct Sprite {
-    pixmap: tiny_skia::Pixmap,
+    ink: SpriteInk,
     left: i32,
     top: i32,
     /// What was rasterized, to rule out a digest collision.
     key: SpriteKey,
 }
 
+/// A sprite's pixels.
+enum SpriteInk {
+    /// Outlines only (almost every run): how much of each pixel they cover. Laid on in
+    /// the run's colour exactly as filling the outlines in place would be, so the
+    /// badge's edges come in the same shades whether text is cached or not.
+    Coverage(tiny_skia::Mask),
+    /// With colour glyphs (emoji): the run in colour, drawn over the badge.
+    Colour(tiny_skia::Pixmap),
+}
+
 impl Weigh for Sprite {
     fn weight(&self) -> usize {
-        std::mem::size_of::<Sprite>() + self.pixmap.data().len() + self.key.0.len()
+        let pixels = match &self.ink {
+            SpriteInk::Coverage(mask) => mask.data().len(),
+            SpriteInk::Colour(pixmap) => pixmap.data().len(),
+        };
+        std::mem::size_of::<Sprite>() + pixels + self.key.0.len()
     }
 }
 
@@ -105,12 +119,65 @@ fn rasterize_run(run: &Run, scale: u8, key: SpriteKey) -> Option<Sprite> {
         run.fill,
         at.post_translate(-left as f32, -top as f32),
     );
+    // An opaque fill over transparent pixels leaves each pixel's coverage as its alpha.
+    let ink = if ink.bitmaps.is_empty() {
+        SpriteInk::Coverage(tiny_skia::Mask::from_pixmap(
+            pixmap.as_ref(),
+            tiny_skia::MaskType::Alpha,
+        ))
+    } else {
+        SpriteInk::Colour(pixmap)
+    };
     Some(Sprite {
-        pixmap,
+        ink,
         left,
         top,
         key,
     })
+}
+
+/// Lays `coverage` on `pixmap` in `fill` with its top-left at (`left`, `top`), as
+/// tiny-skia fills an opaque colour: a covered pixel takes the colour, a partly
+/// covered one moves towards it by its coverage (`(d·(255−c) + s·c + 255) >> 8`, the
+/// blend its pipeline uses for anti-aliased edges).
+fn fill_coverage(
+    pixmap: &mut tiny_skia::Pixmap,
+    coverage: &tiny_skia::Mask,
+    left: i32,
+    top: i32,
+    fill: &str,
+) {
+    let [r, g, b] = rgb(fill);
+    let colour = [r, g, b, 255];
+    let (width, height) = (pixmap.width() as i32, pixmap.height() as i32);
+    let mask_w = coverage.width() as i32;
+    let x0 = left.max(0);
+    let x1 = (left + mask_w).min(width);
+    if x0 >= x1 {
+        return;
+    }
+    let pixels = pixmap.data_mut();
+    for (row, cover) in coverage.data().chunks_exact(mask_w as usize).enumerate() {
+        let y = top + row as i32;
+        if !(0..height).contains(&y) {
+            continue;
+        }
+        let cover = &cover[(x0 - left) as usize..(x1 - left) as usize];
+        let start = (y * width + x0) as usize * 4;
+        let out = &mut pixels[start..start + cover.len() * 4];
+        for (&c, px) in cover.iter().zip(out.chunks_exact_mut(4)) {
+            match c {
+                0 => {}
+                255 => px.copy_from_slice(&colour),
+                c => {
+                    let (c, keep) = (u16::from(c), 255 - u16::from(c));
+                    for (d, s) in px.iter_mut().zip(colour) {
+                        *d = ((u16::from(*d) * keep + u16::from(s) * c + 255) >> 8) as u8;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// What a run puts on the badge: its outline glyphs as one path, and its colour glyphs.
@@ -277,22 +344,40 @@ pub(crate) fn rasterize(
     let transform = tiny_skia::Transform::from_scale(factor, factor);
     resvg::render(&tree, transform, &mut pixmap.as_mut());
     for run in runs {
-        if scale <= SPRITE_MAX_SCALE {
-            if let Some(sprite) = sprites.get(run, scale) {
-                pixmap.draw_pixmap(
-                    sprite.left,
-                    sprite.top,
-                    sprite.pixmap.as_ref(),
-                    &tiny_skia::PixmapPaint::default(),
-                    tiny_skia::Transform::identity(),
-                    None,
-                );
-            }
-        } else {
-            Ink::of(&run.shaped).draw(&mut pixmap, run.fill, run.placement(factor));
-        }
+        let cache = (scale <= SPRITE_MAX_SCALE).then_some(sprites);
+        draw_run(&mut pixmap, run, scale, cache);
     }
     super::encode::encode(&pixmap)
+}
+
+/// Draws `run` on `pixmap` at `scale`: from its cached sprite when given a cache, else
+/// by filling its outlines in place. Both give the same pixels.
+pub(crate) fn draw_run(
+    pixmap: &mut tiny_skia::Pixmap,
+    run: &Run,
+    scale: u8,
+    cache: Option<&Sprites>,
+) {
+    let Some(cache) = cache else {
+        Ink::of(&run.shaped).draw(pixmap, run.fill, run.placement(f32::from(scale)));
+        return;
+    };
+    let Some(sprite) = cache.get(run, scale) else {
+        return;
+    };
+    match &sprite.ink {
+        SpriteInk::Coverage(coverage) => {
+            fill_coverage(pixmap, coverage, sprite.left, sprite.top, run.fill);
+        }
+        SpriteInk::Colour(colour) => pixmap.draw_pixmap(
+            sprite.left,
+            sprite.top,
+            colour.as_ref(),
+            &tiny_skia::PixmapPaint::default(),
+            tiny_skia::Transform::identity(),
+            None,
+        ),
+    }
 }
 
 /// The channels of a `#rrggbb` palette colour (black if malformed, which the palette

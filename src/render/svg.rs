@@ -223,10 +223,10 @@ impl SvgDoc {
 
     /// Opens a group rotated by `degrees` about (`cx`, `cy`); groups do not nest.
     pub(crate) fn begin_rotated(&mut self, degrees: f32, cx: f32, cy: f32) {
+        // The angle in full: the text runs drawn into the PNG turn by the very same.
         let _ = write!(
             self.out,
-            r#"<g transform="rotate({} {} {})">"#,
-            Num(degrees),
+            r#"<g transform="rotate({degrees} {} {})">"#,
             Num(cx),
             Num(cy)
         );

@@ -866,3 +866,51 @@ fn png_bytes_table() {
         }
     }
 }
+
+/// Text drawn from the sprite cache has the very pixels of its outlines filled in
+/// place (as at scales 3 and 4), so a badge's edges come in one set of shades.
+#[test]
+fn cached_text_has_the_pixels_of_text_filled_in_place() {
+    let r = Renderer::new();
+    for (slug, error) in [
+        ("smolvlm-3b", false),
+        ("example-prompt-wrapper", false),
+        ("x", true),
+    ] {
+        let content = if error {
+            content::Content::error("unknown tool")
+        } else {
+            content::Content::verdict(&sample(slug))
+        };
+        for variant in VARIANTS {
+            let variant = Variant {
+                theme: variant.theme.for_raster(),
+                ..variant
+            };
+            let (shapes, runs) = r
+                .draw(&content, variant, svg::TextMode::Deferred)
+                .finish_with_runs();
+            let tree = usvg::Tree::from_str(&shapes, &r.opts).expect("parses");
+            for scale in [1, 2] {
+                let factor = f32::from(scale);
+                let size = tree.size();
+                let mut filled = tiny_skia::Pixmap::new(
+                    (size.width() * factor).ceil() as u32,
+                    (size.height() * factor).ceil() as u32,
+                )
+                .expect("size");
+                let at = tiny_skia::Transform::from_scale(factor, factor);
+                resvg::render(&tree, at, &mut filled.as_mut());
+                let mut cached = filled.clone();
+                for run in &runs {
+                    png::draw_run(&mut filled, run, scale, None);
+                    png::draw_run(&mut cached, run, scale, Some(&r.sprites));
+                }
+                assert!(
+                    filled.data() == cached.data(),
+                    "{slug} {variant:?} @{scale}: cached text differs"
+                );
+            }
+        }
+    }
+}
