@@ -43,9 +43,9 @@ const STAMP_H: f32 = 66.0 * K;
 const STAMP_X: f32 = RIGHT - STAMP_W;
 const STAMP_Y: f32 = 66.0;
 const STAMP_CORNER: f32 = 9.0 * K;
-const STAMP_TILT: f32 = -3.0;
+/// The badge stamp's tilt (`render::card`).
+const STAMP_TILT: f32 = -3.012_788;
 const STAMP_OUTLINE: f32 = 2.0 * K;
-const INNER_INSET: f32 = 3.5 * K;
 const STAMP_WORD: f32 = 50.0;
 const STAMP_DETAIL: f32 = 30.0;
 const SEAL_R: f32 = 8.0 * K;
@@ -183,7 +183,7 @@ impl Renderer {
         } else {
             (108.0, [182.0, 182.0], 236.0, 2)
         };
-        doc.text(&eyebrow, MARGIN, eyebrow_y, Anchor::Start, Ink::Eyebrow);
+        doc.text(&eyebrow, MARGIN, eyebrow_y, Anchor::Start, Ink::Brand);
         for (line, y) in name.iter().zip(names) {
             doc.text(line, MARGIN, y, Anchor::Start, Ink::Name);
         }
@@ -208,7 +208,7 @@ impl Renderer {
             cap_middle - MARK_SIZE / 2.0,
             MARK_SIZE,
             Some(Ink::Brand),
-            Ink::OnBrand,
+            Ink::CardBg,
         );
         doc.text(&brand, RIGHT, FOOT_Y, Anchor::End, Ink::Brand);
         if !card.footnote.is_empty() {
@@ -405,17 +405,9 @@ fn call_pill(r: &Renderer, doc: &mut SvgDoc, call: Call, cx: f32, y: f32, h: f32
 fn draw_stamp(r: &Renderer, doc: &mut SvgDoc, c: &Content) {
     let (cx, cy) = (STAMP_X + STAMP_W / 2.0, STAMP_Y + STAMP_H / 2.0);
     doc.begin_rotated(STAMP_TILT, cx, cy);
-    let inner = (
-        STAMP_X + INNER_INSET,
-        STAMP_Y + INNER_INSET,
-        STAMP_W - 2.0 * INNER_INSET,
-        STAMP_H - 2.0 * INNER_INSET,
-    );
-    let inner_corner = STAMP_CORNER - INNER_INSET + K;
     let ink = match c.seal {
         Seal::Ship => {
             doc.rect(STAMP_X, STAMP_Y, STAMP_W, STAMP_H, STAMP_CORNER, Ink::Ship);
-            doc.outlined_rect(inner, inner_corner, None, Ink::ShipLine, K);
             Ink::OnShip
         }
         Seal::Skip => {
@@ -426,7 +418,6 @@ fn draw_stamp(r: &Renderer, doc: &mut SvgDoc, c: &Content) {
                 Ink::Skip,
                 STAMP_OUTLINE,
             );
-            doc.outlined_rect(inner, inner_corner, None, Ink::Skip, K);
             Ink::Skip
         }
         Seal::Error => {
