@@ -6,8 +6,8 @@
 //!
 //! ```text
 //! request ─► http/ (axum routes, extractors, errors)
-//!              ├─► catalog: slug ─► verdict      (store + moka cache, invalidated on write)
-//!              ├─► render: verdict + variant ─► SVG / PNG bytes   (moka cache, ETag)
+//!              ├─► catalog: slug ─► verdict      (store + quick_cache, invalidated on write)
+//!              ├─► render: verdict + variant ─► SVG / PNG bytes   (byte-bounded cache, ETag)
 //!              └─► tally: record(slug, kind, referrer)   (in memory, off the request path)
 //!                          └─► flusher ─► store (SQLite default │ PostgreSQL) ─► stats
 //! ```
