@@ -103,7 +103,7 @@ pub struct RenderArgs {
     /// card (360×90) or compact (20 px high).
     #[arg(long, default_value = "card", value_parser = |s: &str| Style::parse(s))]
     pub style: Style,
-    /// light or dark.
+    /// light, dark or auto (an SVG that follows the reader's scheme; a PNG is light).
     #[arg(long, default_value = "light", value_parser = |s: &str| Theme::parse(s))]
     pub theme: Theme,
     /// PNG scale, 1–4.
