@@ -10,9 +10,8 @@
 use super::client::{ClientIp, record_view};
 use super::errors::{ErrorBody, HttpError, OnSurface, Problem};
 use super::extract::{MAX_QUERY_LEN, PageSlug, parse_theme};
-use super::headers;
 use super::pages::{EmbedCode, TOOL_PAGE_CSP, attr, html};
-use super::widget::{WIDGET_CSP, etag_of, framable};
+use super::widget::{counted_page, framable};
 use crate::counts::Kind;
 use crate::render::{Theme, boat_path, check_path, cross_path, ship_share};
 use crate::state::{AppState, link};
@@ -462,16 +461,7 @@ pub async fn compare_widget(
             Kind::Widget,
         );
     }
-    let etag = etag_of(body.as_bytes());
-    let mut response = if headers::is_current(&request_headers, &etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
-    };
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, WIDGET_CSP.clone());
-    headers::revalidate_every_view(h, etag);
-    Ok(response)
+    Ok(counted_page(&request_headers, body))
 }
 
 /// Embed snippets for a comparison: the body of `GET /api/embed-code/compare/{a}/{b}`.

@@ -172,10 +172,16 @@ pub async fn widget(
         &slug,
         Kind::Widget,
     );
-    // The validator names the exact page: a repeat view whose copy is current gets a 304
-    // (and is counted, above, like any other view).
+    Ok(counted_page(&request_headers, body))
+}
+
+/// A counted widget page: `body` under the widget's CSP, revalidated on every view.
+///
+/// The validator names the exact page: a repeat view whose copy is current gets a 304
+/// (counted by the caller like any other view).
+pub(crate) fn counted_page(request_headers: &HeaderMap, body: String) -> Response {
     let etag = etag_of(body.as_bytes());
-    let mut response = if headers::is_current(&request_headers, &etag) {
+    let mut response = if headers::is_current(request_headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
@@ -183,7 +189,7 @@ pub async fn widget(
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, WIDGET_CSP.clone());
     headers::revalidate_every_view(h, etag);
-    Ok(response)
+    response
 }
 
 /// A strong validator for the widget page `body`: a digest of its bytes. SipHash with
