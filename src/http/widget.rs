@@ -194,7 +194,7 @@ pub(crate) fn counted_page(request_headers: &HeaderMap, body: String) -> Respons
 
 /// A strong validator for the widget page `body`: a digest of its bytes. SipHash with
 /// fixed keys, so every instance of one build agrees on it behind a load balancer.
-pub(crate) fn etag_of(body: &[u8]) -> HeaderValue {
+fn etag_of(body: &[u8]) -> HeaderValue {
     use std::hash::Hasher;
     let mut h = std::hash::DefaultHasher::new();
     h.write(body);

@@ -167,6 +167,14 @@ impl Renderer {
 mod tests {
     use super::*;
 
+    /// The card's name sizes, as the tests below read them.
+    const SIZES: TitleSizes = TitleSizes {
+        one_line: 19.0,
+        two_lines: 15.0,
+        min: 12.0,
+        width: 228.0,
+    };
+
     fn lines(text: &str) -> Vec<(String, String)> {
         breaks(text)
             .into_iter()
@@ -197,12 +205,7 @@ mod tests {
     #[test]
     fn a_short_name_takes_one_line_at_full_size() {
         let r = Renderer::new();
-        let sizes = TitleSizes {
-            one_line: 19.0,
-            two_lines: 15.0,
-            min: 12.0,
-            width: 228.0,
-        };
+        let sizes = SIZES;
         let t = r.title("SmolVLM-3B", sizes);
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].size, 19.0);
@@ -211,12 +214,7 @@ mod tests {
     #[test]
     fn a_long_name_wraps_into_balanced_lines_before_it_shrinks() {
         let r = Renderer::new();
-        let sizes = TitleSizes {
-            one_line: 19.0,
-            two_lines: 15.0,
-            min: 12.0,
-            width: 228.0,
-        };
+        let sizes = SIZES;
         let t = r.title("Mistral 8x22B Instruct v2 Open Source (Apache)", sizes);
         assert_eq!(t.len(), 2);
         assert_eq!((t[0].size, t[1].size), (15.0, 15.0));
@@ -230,12 +228,7 @@ mod tests {
     #[test]
     fn a_very_long_name_stops_at_the_minimum_and_ends_in_an_ellipsis() {
         let r = Renderer::new();
-        let sizes = TitleSizes {
-            one_line: 19.0,
-            two_lines: 15.0,
-            min: 12.0,
-            width: 228.0,
-        };
+        let sizes = SIZES;
         let long = "An Extraordinarily Long Tool Name That Goes On And On Past Any Sensible Width Whatsoever At All";
         let t = r.title(long, sizes);
         assert_eq!(t.len(), 2);
