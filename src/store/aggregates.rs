@@ -268,7 +268,7 @@ pub(super) async fn add(conn: &mut AnyConnection, rows: &[CountRow]) -> StoreRes
     }
     let params = Params::of(conn);
     let daily: Vec<_> = daily.into_iter().collect();
-    for chunk in daily.chunks(ROWS_PER_STATEMENT) {
+    for chunk in statement_chunks(&daily, ROWS_PER_STATEMENT) {
         let sql = upsert_sql(
             params,
             "daily_counts (slug, day, kind, n)",
@@ -287,7 +287,7 @@ pub(super) async fn add(conn: &mut AnyConnection, rows: &[CountRow]) -> StoreRes
         query.execute(&mut *conn).await?;
     }
     let spans: Vec<_> = spans.into_iter().collect();
-    for chunk in spans.chunks(ROWS_PER_STATEMENT) {
+    for chunk in statement_chunks(&spans, ROWS_PER_STATEMENT) {
         let sql = upsert_sql(
             params,
             "referrer_spans (slug, span, start, referrer, impressions, clicks)",
@@ -312,9 +312,34 @@ pub(super) async fn add(conn: &mut AnyConnection, rows: &[CountRow]) -> StoreRes
     Ok(())
 }
 
-/// Rows per aggregate `INSERT`: 200 rows of 6 values stay far below both backends'
-/// parameter limits.
-const ROWS_PER_STATEMENT: usize = 200;
+/// Most rows per aggregate `INSERT`: 256 rows of 6 values stay far below both backends'
+/// parameter limits. A power of two (see [`statement_chunks`]).
+const ROWS_PER_STATEMENT: usize = 256;
+
+/// `rows` cut into statements of a few fixed sizes: as many of `most` rows as fit, then
+/// the rest in falling powers of two (`most` is one), so at most one statement of each
+/// smaller size.
+///
+/// Every connection keeps each statement it has prepared (sqlx's statement cache), and a
+/// many-row `INSERT` differs with its row count. Cut by `chunks`, a flush's last
+/// statement had any length from 1 to `most`, so the cache filled with up to a hundred
+/// statements a connection that were rarely run again (most of SQLite's 15.7 MB in the
+/// heap profile, BENCHMARKS.md) and each flush prepared new ones. With these sizes a
+/// connection prepares at most log2(`most`) + 1 statements per table, once.
+pub(super) fn statement_chunks<T>(rows: &[T], most: usize) -> impl Iterator<Item = &[T]> {
+    debug_assert!(most.is_power_of_two());
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        // The largest power of two not above what is left, capped at `most`.
+        let size = most.min(1 << rest.len().ilog2());
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        Some(chunk)
+    })
+}
 
 /// How the parameters of a many-row statement are written.
 ///
@@ -430,6 +455,28 @@ mod tests {
             day = day.next_day().unwrap();
         }
         assert!(most <= 21, "a year took {most} spans");
+    }
+
+    #[test]
+    fn statements_come_in_few_sizes_and_cover_every_row_in_order() {
+        let mut sizes = std::collections::BTreeSet::new();
+        for n in 0..1_000usize {
+            let rows: Vec<usize> = (0..n).collect();
+            let chunks: Vec<&[usize]> = statement_chunks(&rows, 64).collect();
+            assert_eq!(chunks.concat(), rows, "{n} rows");
+            for (i, chunk) in chunks.iter().enumerate() {
+                assert!(chunk.len().is_power_of_two() && chunk.len() <= 64);
+                // Full statements first, then each smaller size at most once, falling.
+                if let Some(next) = chunks.get(i + 1) {
+                    assert!(next.len() < chunk.len() || chunk.len() == 64, "{n} rows");
+                }
+            }
+            sizes.extend(chunks.iter().map(|c| c.len()));
+        }
+        assert_eq!(
+            sizes.into_iter().collect::<Vec<_>>(),
+            [1, 2, 4, 8, 16, 32, 64]
+        );
     }
 
     #[test]
