@@ -11,6 +11,9 @@
 # instructions per request; TOP=N also prints the N most expensive functions (inclusive).
 # OUT=/path names the callgrind files (the measured dump is OUT.1).
 # HEADERS="Name: value" adds a request header (curl -H syntax; one header).
+# SETTLE=S waits S seconds after the warm-up before counting: a PNG asked for twice is
+# re-encoded in the background (Zopfli, ~0.2 s natively, tens of times that under
+# valgrind), and that work must not land in the measured requests. 30 s is enough.
 set -euo pipefail
 
 URL=$1
@@ -63,6 +66,7 @@ requests() { # N
     curl -sS -A "$FIREFOX" -H "$HEADERS" -K "$CFG"
 }
 requests 300 # warm-up: caches, lazily built state, allocator pools
+sleep "${SETTLE:-0}"
 callgrind_control -i on "$PID" >/dev/null
 requests "$REQUESTS"
 callgrind_control -d "$PID" >/dev/null

@@ -2,7 +2,8 @@
 //! and what a flush costs.
 //!
 //! - `cache_hit/*`: [`BadgeCache::badge`] on a warm cache (SVG, PNG at scale 2).
-//! - `router/*`: a whole request through `verdict_badges::http::router` in process
+//! - `router/*`: a whole request through `verdict_badges::http::service` (the router, with
+//!   badges beside it, as the server runs it) in process
 //!   (`tower::ServiceExt::oneshot`, every layer, body collected), for a cached SVG
 //!   and PNG with counting on and off, and `/healthz` as the floor.
 //! - `count/*`: [`Tally::record`], and [`Tally::observe`] with a browser User-Agent
@@ -25,6 +26,7 @@ use verdict_badges::app::Application;
 use verdict_badges::badge_cache::BadgeCache;
 use verdict_badges::catalog::Entry;
 use verdict_badges::config::Config;
+use verdict_badges::http::service::Service;
 use verdict_badges::metrics::Metrics;
 use verdict_badges::render::{Format, Renderer, Scale, Variant};
 use verdict_badges::store::Store;
@@ -106,8 +108,8 @@ fn serve_config(url: &str) -> Config {
     Config::from_args(*args, cli.database_url).expect("the flags are valid")
 }
 
-/// A served application's router, with the sample verdicts and no per-client limit.
-fn app(rt: &Runtime, dir: &tempfile::TempDir, name: &str, counting: bool) -> axum::Router {
+/// A served application's service, with the sample verdicts and no per-client limit.
+fn app(rt: &Runtime, dir: &tempfile::TempDir, name: &str, counting: bool) -> Service {
     let url = format!("sqlite://{}/{name}.db", dir.path().display());
     let mut config = serve_config(&url);
     config.demo = true;
@@ -117,7 +119,7 @@ fn app(rt: &Runtime, dir: &tempfile::TempDir, name: &str, counting: bool) -> axu
         .block_on(Application::build(config))
         .expect("the application builds");
     // Not run: no flusher, so counts stay in memory (one key for the whole bench).
-    verdict_badges::http::router(app.state())
+    verdict_badges::http::service(app.state())
 }
 
 fn get(path: &str) -> Request<Body> {
@@ -129,7 +131,7 @@ fn get(path: &str) -> Request<Body> {
         .expect("a request")
 }
 
-async fn serve(router: &axum::Router, path: &str) -> usize {
+async fn serve(router: &Service, path: &str) -> usize {
     let response = router.clone().oneshot(get(path)).await.expect("infallible");
     assert_eq!(response.status(), 200, "{path}");
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)

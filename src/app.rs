@@ -179,9 +179,9 @@ impl Application {
         };
         tracing::info!(address = ?listener.local_addr(), public_url = %state.public_url, "serving");
 
-        let router = crate::http::router(state.clone());
+        let service = crate::http::service(state.clone());
         let served =
-            crate::server::serve(listener, router, state.config.max_connections, shutdown).await;
+            crate::server::serve(listener, service, state.config.max_connections, shutdown).await;
 
         // Requests are done: nothing can be recorded any more, so this flush is the last.
         stop_watch.cancel();

@@ -11,7 +11,7 @@
 
 use crate::origin::{Origin, OriginError};
 use crate::store::{Store, StoreError, StoreResult};
-use crate::verdict::{Slug, Verdict};
+use crate::verdict::{Slug, SlugRef, Verdict};
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -165,7 +165,14 @@ impl Catalog {
     ///
     /// When the store fails, the last answer read for this slug is served; the
     /// error surfaces only for a slug never read since start.
-    pub async fn get(&self, slug: &Slug) -> Result<Option<Arc<Entry>>, LookupError> {
+    ///
+    /// Takes a borrowed slug so that a hit (the badge route's common case) allocates
+    /// nothing; only a read from the store makes an owned [`Slug`].
+    pub async fn get<'a>(
+        &self,
+        slug: impl Into<SlugRef<'a>>,
+    ) -> Result<Option<Arc<Entry>>, LookupError> {
+        let slug: SlugRef<'a> = slug.into();
         let now = self.now_ms();
         let last = self.known.get(slug.as_str());
         if let Some(slot) = &last
@@ -173,7 +180,7 @@ impl Catalog {
         {
             return Ok(slot.entry.clone());
         }
-        match self.read(slug).await {
+        match self.read(&slug.to_slug()).await {
             Err(e) => {
                 let retry_at = self.started.elapsed() + STORE_RETRY_AFTER;
                 self.skip_store_until

@@ -1,9 +1,10 @@
 //! The accept loop: HTTP/1 and HTTP/2 with the limits a public service needs.
 //!
 //! `axum::serve` sets no header-read timeout and no connection cap, so a client
-//! sending half a request could hold a connection forever. This loop serves the
-//! same router through hyper with those bounds, and shuts down gracefully:
-//! stop accepting, let in-flight requests finish, close idle connections.
+//! sending half a request could hold a connection forever. This loop serves
+//! [`crate::http::service`] (the router, with badges answered beside it) through hyper
+//! with those bounds, and shuts down gracefully: stop accepting, let in-flight requests
+//! finish, close idle connections.
 //!
 //! Every connection has a deadline from the moment it is accepted ([`connections`]):
 //!
@@ -21,7 +22,6 @@
 
 mod connections;
 
-use axum::Router;
 use connections::{Registry, Tracked};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -73,11 +73,11 @@ pub fn bind(address: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-/// Serves `router` on `listener`, at most `max_connections` connections at once, until
+/// Serves `service` on `listener`, at most `max_connections` connections at once, until
 /// `shutdown` completes, then drains.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    service: crate::http::service::Service,
     max_connections: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -132,7 +132,7 @@ pub async fn serve(
         }
         let _ = stream.set_nodelay(true);
         let conn = registry.register();
-        let service = connections::track_requests(router.clone(), conn.clone(), peer);
+        let service = connections::track_requests(service.clone(), conn.clone(), peer);
         let (builder, registry) = (builder.clone(), registry.clone());
         let (draining, dropping) = (draining.clone(), dropping.clone());
         tokio::spawn(async move {

@@ -52,6 +52,30 @@ impl std::borrow::Borrow<str> for Slug {
 impl Slug {
     /// Checks `s` against the slug rule; the error says what is wrong.
     pub fn parse(s: &str) -> Result<Slug, String> {
+        SlugRef::parse(s).map(SlugRef::to_slug)
+    }
+
+    /// The slug, borrowed.
+    pub fn as_slug_ref(&self) -> SlugRef<'_> {
+        SlugRef(&self.0)
+    }
+
+    /// The slug as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A slug checked against the rule but not yet owned: what a request's path names.
+///
+/// The badge route looks its tool up by this and never allocates a [`Slug`] for a
+/// tool already in memory (the verdict carries its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SlugRef<'a>(&'a str);
+
+impl<'a> SlugRef<'a> {
+    /// Checks `s` against the slug rule; the error says what is wrong.
+    pub fn parse(s: &'a str) -> Result<SlugRef<'a>, String> {
         if s.is_empty() {
             return Err("must not be empty".into());
         }
@@ -66,12 +90,23 @@ impl Slug {
                 "must be lowercase letters and digits in words joined by single hyphens".into(),
             );
         }
-        Ok(Slug(Arc::from(s)))
+        Ok(SlugRef(s))
     }
 
     /// The slug as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn as_str(self) -> &'a str {
+        self.0
+    }
+
+    /// An owned copy.
+    pub fn to_slug(self) -> Slug {
+        Slug(Arc::from(self.0))
+    }
+}
+
+impl<'a> From<&'a Slug> for SlugRef<'a> {
+    fn from(slug: &'a Slug) -> SlugRef<'a> {
+        slug.as_slug_ref()
     }
 }
 

@@ -11,9 +11,9 @@
 //! the request's headers are read in place (not cloned), and the cached badge carries its
 //! ETag as a ready `HeaderValue` and its body as shared `Bytes`.
 
-use super::client::{ClientIp, record_view};
+use super::client::{client_ip, record_view};
 use super::errors::{BadgeReason, ErrorImage, HttpError};
-use super::extract::BadgeTarget;
+use super::extract::{BadgeTarget, parse_badge};
 use super::headers;
 #[allow(unused_imports)] // named in the OpenAPI description
 use super::openapi::Binary;
@@ -26,8 +26,9 @@ use crate::render::{Style, Theme};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::sync::LazyLock;
 
 /// The headers of a counted image, built once per format and status; a response clones
@@ -97,49 +98,65 @@ static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| {
         (status = 304, description = "The client's copy is current (`If-None-Match`); counted like a 200"),
     ),
 )]
-pub async fn badge(
-    State(state): State<AppState>,
-    target: BadgeTarget,
-    ClientIp(client_ip): ClientIp,
-    request: Request,
-) -> Result<Response, HttpError> {
-    let BadgeTarget {
-        slug,
-        variant,
-        format,
-    } = target;
-    let error = |reason| {
+pub async fn badge(State(state): State<AppState>, request: Request) -> Response {
+    let (request, _) = request.into_parts();
+    respond(&state, &request).await
+}
+
+/// The answer to a badge request, whichever way it came: through the router's route above
+/// or straight from [`super::service`], which serves badges without the router.
+pub async fn respond(state: &AppState, request: &Parts) -> Response {
+    // The route is `/api/badge/{file}`, so the file is the path's last segment: read in
+    // place and decoded only when it holds escapes, a plain slug costs no allocation.
+    // Not UTF-8 once decoded: `None`.
+    let path = request.uri.path();
+    let segment = path.rsplit('/').next().unwrap_or("");
+    let file = percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok();
+    let error = |reason, variant, format| {
         HttpError::Image(ErrorImage {
             reason,
             variant,
             format,
             badges: state.badges.clone(),
         })
+        .into_response()
     };
-    let entry = match state.catalog.get(&slug).await {
+    let BadgeTarget {
+        slug,
+        variant,
+        format,
+    } = match parse_badge(file.as_deref(), request.uri.query(), path) {
+        Ok(target) => target,
+        Err((reason, variant, format)) => return error(reason, variant, format),
+    };
+    let entry = match state.catalog.get(slug).await {
         Ok(Some(entry)) => entry,
-        Ok(None) => return Err(error(BadgeReason::UnknownTool)),
+        Ok(None) => return error(BadgeReason::UnknownTool, variant, format),
         Err(e) => {
             tracing::warn!(error = %e, "verdict lookup failed");
-            return Err(error(BadgeReason::Unavailable));
+            return error(BadgeReason::Unavailable, variant, format);
         }
     };
     let rendered = match state.badges.badge(&entry, variant, format).await {
         Ok(r) => r,
         Err(e) => {
-            tracing::error!(error = %e, slug = %slug, "rendering a badge failed");
-            return Err(error(BadgeReason::RenderFailed));
+            tracing::error!(error = %e, slug = %entry.verdict.slug, "rendering a badge failed");
+            return error(BadgeReason::RenderFailed, variant, format);
         }
     };
+    let client_ip = client_ip(state, &request.headers, &request.extensions);
     record_view(
-        &state,
-        request.method(),
-        request.headers(),
+        state,
+        &request.method,
+        &request.headers,
         client_ip,
-        &slug,
+        // The verdict's own slug: counting holds a clone of it, not a new allocation.
+        &entry.verdict.slug,
         Kind::Badge,
     );
-    Ok(counted_image(request.headers(), format, rendered))
+    counted_image(&request.headers, format, rendered)
 }
 
 /// A counted image response: the image, or a 304 when the reader's copy is current.

@@ -2,15 +2,16 @@
 //!
 //! A handler that takes an [`ApiSlug`] never sees an invalid slug, and a client who sent
 //! one gets a JSON 400; a [`PageSlug`] turns into the 404 page a reader expects; a
-//! [`BadgeTarget`] into an error image. Queries are read once, here, into [`Days`],
+//! bad [`BadgeTarget`] into an error image (the badge route reads it with
+//! [`parse_badge`], borrowing the path). Queries are read once, here, into [`Days`],
 //! [`Variant`], [`Format`] and [`Theme`].
 
-use super::errors::{BadgeReason, ErrorImage, HttpError, Problem};
+use super::errors::{BadgeReason, HttpError, Problem};
 use crate::auth::SecretString;
 use crate::render::{Format, Scale, Style, Theme, Variant};
 use crate::state::AppState;
 use crate::stats::{BadDays, Days};
-use crate::verdict::Slug;
+use crate::verdict::{Slug, SlugRef};
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -121,9 +122,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Window {
 
 /// What a badge request asks for: a tool, a style and theme, SVG or PNG at a scale.
 #[derive(Debug, PartialEq, Eq)]
-pub struct BadgeTarget {
-    /// The tool.
-    pub slug: Slug,
+pub struct BadgeTarget<'a> {
+    /// The tool, as the path names it.
+    pub slug: SlugRef<'a>,
     /// Style and theme.
     pub variant: Variant,
     /// SVG, or PNG at a scale.
@@ -132,11 +133,11 @@ pub struct BadgeTarget {
 
 /// A badge request read as far as it goes: the reason it fails, with the variant and
 /// format to draw that reason in (the valid parts of the request, defaults elsewhere).
-pub fn parse_badge(
-    file: Option<&str>,
+pub fn parse_badge<'a>(
+    file: Option<&'a str>,
     query: Option<&str>,
     path: &str,
-) -> Result<BadgeTarget, (BadgeReason, Variant, Format)> {
+) -> Result<BadgeTarget<'a>, (BadgeReason, Variant, Format)> {
     // The file name decides the format even when it does not decode (`/api/badge/%ff.png`).
     let png = file.map_or(path, |f| f).ends_with(".png");
     let mut variant = Variant::default();
@@ -180,37 +181,13 @@ pub fn parse_badge(
                 .or_else(|| f.strip_suffix(".svg"))
                 .unwrap_or(f)
         })
-        .and_then(|s| Slug::parse(s).ok())
+        .and_then(|s| SlugRef::parse(s).ok())
         .ok_or((BadgeReason::InvalidSlug, variant, format))?;
     Ok(BadgeTarget {
         slug,
         variant,
         format,
     })
-}
-
-impl FromRequestParts<AppState> for BadgeTarget {
-    type Rejection = HttpError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
-        // The route is `/api/badge/{file}`, so the file is the path's last segment: read in
-        // place and decoded only when it holds escapes, a plain slug costs no allocation
-        // (axum's path extractors copy every parameter). Not UTF-8 once decoded: `None`.
-        let segment = parts.uri.path().rsplit('/').next().unwrap_or("");
-        let file = percent_encoding::percent_decode_str(segment)
-            .decode_utf8()
-            .ok();
-        parse_badge(file.as_deref(), parts.uri.query(), parts.uri.path()).map_err(
-            |(reason, variant, format)| {
-                HttpError::Image(ErrorImage {
-                    reason,
-                    variant,
-                    format,
-                    badges: state.badges.clone(),
-                })
-            },
-        )
-    }
 }
 
 /// The `theme` of a page that takes one (the widget); unknown parameters are ignored.
@@ -331,7 +308,7 @@ impl FromRequestParts<AppState> for Admin {
 mod tests {
     use super::*;
 
-    fn parse(file: &str, query: Option<&str>) -> Result<BadgeTarget, BadgeReason> {
+    fn parse<'a>(file: &'a str, query: Option<&str>) -> Result<BadgeTarget<'a>, BadgeReason> {
         parse_badge(Some(file), query, &format!("/api/badge/{file}")).map_err(|e| e.0)
     }
 

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod ops;
 pub mod owners;
 pub mod pages;
+pub mod service;
 pub mod share;
 pub mod stack;
 pub mod stats;
@@ -78,8 +79,39 @@ mod routes {
     ];
 }
 
+/// The service the server runs: [`router`], with badge requests answered beside it
+/// ([`service`]'s documentation says why).
+pub fn service(state: AppState) -> service::Service {
+    let counters = request_counters(&state);
+    let router = router_counting(state.clone(), counters.clone());
+    let badges = (!tracing_requests())
+        .then(|| stack::guard_route(service::Badges(state), counters, routes::BADGE));
+    service::Service::new(router, badges)
+}
+
 /// Every route of the service, with its layers.
 pub fn router(state: AppState) -> Router {
+    let counters = request_counters(&state);
+    router_counting(state, counters)
+}
+
+/// The `http_requests` counters of every route.
+fn request_counters(state: &AppState) -> Arc<stack::RequestCounters> {
+    Arc::new(stack::RequestCounters::new(
+        state.metrics.requests.clone(),
+        routes::ALL,
+    ))
+}
+
+/// Whether each request is traced: the trace layer costs ~2,100 instructions a request
+/// even when the log filter drops its span and events (BENCHMARKS.md), so it is there only
+/// when its output is wanted (`VERDICT_BADGES_LOG=tower_http=debug`).
+fn tracing_requests() -> bool {
+    tracing::enabled!(target: "tower_http::trace", tracing::Level::DEBUG)
+}
+
+/// [`router`], counting answers in `counters`.
+fn router_counting(state: AppState, counters: Arc<stack::RequestCounters>) -> Router {
     use routes::*;
     // Public read-only JSON may be read from any origin; nothing else is shared cross-origin.
     let public_json = Router::new()
@@ -116,13 +148,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         // One layer for everything every answer needs (see `stack`): each `.layer` call
         // boxes every route once more, and a badge request would pay for each box.
-        .layer(stack::GuardLayer::new(Arc::new(
-            stack::RequestCounters::new(state.metrics.requests.clone(), routes::ALL),
-        )));
-    // The trace layer costs ~2,100 instructions a request even when the log filter drops
-    // its span and events (BENCHMARKS.md), so it is there only when its output is wanted
-    // (`VERDICT_BADGES_LOG=tower_http=debug`).
-    let router = if tracing::enabled!(target: "tower_http::trace", tracing::Level::DEBUG) {
+        .layer(stack::GuardLayer::new(counters));
+    let router = if tracing_requests() {
         router.layer(TraceLayer::new_for_http())
     } else {
         router

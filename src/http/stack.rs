@@ -133,7 +133,20 @@ impl<S> Layer<S> for GuardLayer {
         Guard {
             inner,
             counters: self.counters.clone(),
+            route: None,
         }
+    }
+}
+
+/// Puts [`Guard`] around a service that answers one route, `pattern`, outside the router
+/// (so no matched path tells the guard which): its answers are counted under `pattern`.
+pub fn guard_route<S>(inner: S, counters: Arc<RequestCounters>, pattern: &str) -> Guard<S> {
+    let route = counters.index.get(pattern).copied();
+    debug_assert!(route.is_some(), "{pattern} is not a route");
+    Guard {
+        inner,
+        route,
+        counters,
     }
 }
 
@@ -142,6 +155,9 @@ impl<S> Layer<S> for GuardLayer {
 pub struct Guard<S> {
     inner: S,
     counters: Arc<RequestCounters>,
+    /// The route answered, when it is fixed ([`guard_route`]); otherwise the request's
+    /// matched path says.
+    route: Option<usize>,
 }
 
 impl<S> Service<Request> for Guard<S>
@@ -157,7 +173,10 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let route = self.counters.route_of(&request);
+        let route = match self.route {
+            Some(route) => route,
+            None => self.counters.route_of(&request),
+        };
         let state = match bounded(request) {
             Err(TooLarge) => State::Done {
                 response: Some(

@@ -367,3 +367,56 @@ async fn health_readiness_and_metrics() {
     }
     assert_eq!(app.get("/no/such/route").await.status(), 404);
 }
+
+/// The server answers badge requests beside the router (`http::service`); whatever the
+/// path and method, it must answer exactly as the router's own badge route and fallback.
+#[tokio::test]
+async fn the_direct_badge_path_answers_as_the_router_does() {
+    use axum::body::{Body, to_bytes};
+    use tower::ServiceExt;
+    let app = spawn_app().await;
+    let router = verdict_badges::http::router(app.state.clone());
+    let service = verdict_badges::http::service(app.state.clone());
+    let paths = [
+        "/api/badge/smolvlm-3b",
+        "/api/badge/smolvlm-3b.svg?theme=dark&style=compact",
+        "/api/badge/smolvlm-3b.png?scale=1",
+        "/api/badge/smolvlm-3b.png?scale=9",
+        "/api/badge/smolvlm-%33b",
+        "/api/badge/%ff.png",
+        "/api/badge/no-such-tool",
+        "/api/badge/Bad_Slug",
+        "/api/badge/",
+        "/api/badge",
+        "/api/badge/smolvlm-3b/",
+        "/api/badge/a/b",
+        "/api/badge//smolvlm-3b",
+        "/api/badge/smolvlm-3b%2Fx",
+    ];
+    for method in ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"] {
+        for path in paths {
+            let request = || {
+                axum::http::Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .header(
+                        "user-agent",
+                        "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+                    )
+                    .body(Body::empty())
+                    .unwrap()
+            };
+            let by_router = router.clone().oneshot(request()).await.unwrap();
+            let direct = service.clone().oneshot(request()).await.unwrap();
+            let what = format!("{method} {path}");
+            assert_eq!(by_router.status(), direct.status(), "{what}");
+            assert_eq!(by_router.headers(), direct.headers(), "{what}");
+            let by_router = to_bytes(by_router.into_body(), usize::MAX).await.unwrap();
+            let direct = to_bytes(direct.into_body(), usize::MAX).await.unwrap();
+            assert_eq!(by_router, direct, "{what}");
+            if method == "HEAD" {
+                assert!(direct.is_empty(), "{what}: a HEAD answer has no body");
+            }
+        }
+    }
+}
