@@ -94,7 +94,8 @@ impl Application {
             config.count_limit_per_minute,
             metrics.clone(),
         )
-        .with_image_proxies(ProxyRanges::new(config.image_proxy_ranges.clone()));
+        .with_image_proxies(ProxyRanges::new(config.image_proxy_ranges.clone()))
+        .with_own_origin(public_url.origin());
         let tally = Arc::new(if config.counting {
             tally
         } else {

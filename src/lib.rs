@@ -24,8 +24,9 @@
 //! - [`counts_file`]: `counts export` and `counts import` (CSV).
 //! - [`chart`]: the owners' daily chart, laid out on the server for an inline SVG.
 //! - [`auth`]: admin token and per-tool stats keys.
-//! - [`http`]: the router, extractors, handlers and the one error type; [`state`]: what
-//!   every handler receives.
+//! - [`http`]: the router, extractors, handlers and the one error type, and the service
+//!   the server runs (badges answered beside the router); [`state`]: what every handler
+//!   receives.
 //! - [`app`]: wiring it all together; [`app::Application`] runs the server.
 //! - [`server`]: the accept loop, with header timeouts and a connection cap.
 //! - [`cli`]: the `verdict-badges` command line; [`malloc`]: allocator settings for the server.

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use crate::state::AppState;
 use crate::tally::{Kind, Outcome, RequestFacts};
 use crate::verdict::Slug;
-use axum::http::{Extensions, HeaderMap, Method, header};
+use axum::http::{Extensions, HeaderMap, Method};
 
 /// The client's IP address: the peer's, or the last `X-Forwarded-For` hop when
 /// the service is configured to trust its proxy. Used only for the per-client
@@ -59,7 +59,7 @@ pub fn record_view(
     slug: &Slug,
     kind: Kind,
 ) -> Option<Outcome> {
-    if from_own_pages(headers, &state.public_url) {
+    if state.tally.referrer(headers).own_page {
         return None;
     }
     let facts = RequestFacts {
@@ -68,13 +68,4 @@ pub fn record_view(
         client_ip,
     };
     Some(state.tally.observe(&facts, slug, kind))
-}
-
-/// Whether the `Referer` is a page of this service (same scheme, host and port).
-fn from_own_pages(headers: &HeaderMap, public_url: &url::Url) -> bool {
-    headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| url::Url::parse(r).ok())
-        .is_some_and(|r| r.origin() == public_url.origin())
 }

@@ -22,7 +22,8 @@ use parking_lot::Mutex;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use proxies::ProxyRanges;
-use rules::{Audience, BotReason, Rules};
+pub use rules::Referrer;
+use rules::{Audience, BotReason, Referrers, Rules};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::net::IpAddr;
@@ -162,6 +163,8 @@ pub struct Tally {
     hosts: AtomicUsize,
     max_keys: usize,
     rules: Rules,
+    /// `Referer` readings, kept like the User-Agent verdicts in `rules`.
+    referrers: Referrers,
     limiter: Limiter,
     proxies: ProxyRanges,
     enabled: bool,
@@ -180,6 +183,7 @@ impl Tally {
             hosts: AtomicUsize::new(0),
             max_keys,
             rules: Rules::new(),
+            referrers: Referrers::default(),
             limiter: Limiter::new(limit_per_minute),
             proxies: ProxyRanges::default(),
             enabled: true,
@@ -187,6 +191,18 @@ impl Tally {
             metrics,
             counters: KeptCounters::default(),
         }
+    }
+
+    /// The same counters, telling pages of `origin` (the service's public URL) apart
+    /// as its own ([`Tally::referrer`]).
+    pub fn with_own_origin(mut self, origin: url::Origin) -> Tally {
+        self.referrers = self.referrers.own_origin(origin);
+        self
+    }
+
+    /// The `Referer` of a request with `headers`, as counting reads it.
+    pub fn referrer(&self, headers: &HeaderMap) -> Arc<Referrer> {
+        self.referrers.read(headers)
     }
 
     /// Whether counts are reaching the store (kept by the flusher, read by `/readyz`).
@@ -212,7 +228,8 @@ impl Tally {
         if !self.enabled {
             return Outcome::Off;
         }
-        let referrer = rules::referrer_host(facts.headers);
+        let referrer = self.referrers.read(facts.headers);
+        let referrer = &*referrer.host;
         match self.rules.classify(facts.method, facts.headers) {
             Audience::Bot(reason) => {
                 kept(
@@ -221,17 +238,17 @@ impl Tally {
                     reason.as_str(),
                 )
                 .inc();
-                match self.record(slug, Kind::Bot, &referrer) {
+                match self.record(slug, Kind::Bot, referrer) {
                     Outcome::Counted => Outcome::Bot,
                     other => other,
                 }
             }
             Audience::ImageProxy if self.proxies.contains(facts.client_ip) => {
-                self.limited(facts, slug, kind, &referrer, Ceiling::ImageProxy)
+                self.limited(facts, slug, kind, referrer, Ceiling::ImageProxy)
             }
             // Claiming to be a proxy from elsewhere earns nothing: a reader like any other.
             Audience::ImageProxy | Audience::Reader => {
-                self.limited(facts, slug, kind, &referrer, Ceiling::Reader)
+                self.limited(facts, slug, kind, referrer, Ceiling::Reader)
             }
         }
     }
