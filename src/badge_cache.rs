@@ -87,6 +87,18 @@ pub struct Rendered {
     settled: bool,
 }
 
+/// What keeping one badge costs beyond its bytes, so that the byte budget is the memory
+/// the cache holds.
+///
+/// A cached badge takes a slot in quick_cache's slab (its key, its [`Rendered`] and the
+/// links: ~180 bytes), and the slab is a vector that grows by doubling and also holds the
+/// recently evicted keys (ghosts) in slots of the same size; the ETag and the
+/// `Content-Length` are one small allocation each, and the body's shared header another
+/// once it is cloned. Weighed at 128 bytes, a 64 MiB budget held 75 MB of heap in the
+/// heap profile of `benches/rss.sh` (BENCHMARKS.md, "Third pass"): ~250 bytes an entry
+/// more than counted.
+const BOOKKEEPING: usize = 384;
+
 /// What a cached badge weighs against the cache's byte budget.
 #[derive(Clone)]
 struct Weigh;
@@ -99,7 +111,7 @@ impl quick_cache::Weighter<Key, Rendered> for Weigh {
         };
         // Bytes of the image (allocated to its exact length) plus the key and the
         // bookkeeping around it.
-        (value.body.len() + value.etag.len() + value.length.len() + key_bytes + 128) as u64
+        (value.body.len() + value.etag.len() + value.length.len() + key_bytes + BOOKKEEPING) as u64
     }
 }
 
