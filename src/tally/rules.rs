@@ -3,7 +3,6 @@
 
 use crate::counts::DIRECT;
 use http::{HeaderMap, Method, header};
-use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Who a request comes from, as far as counting is concerned.
@@ -310,7 +309,7 @@ const MAX_REFERER_LEN: usize = 4096;
 /// A request's `Referer`, as counting reads it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Referrer {
-    /// The host to store: the `Referer`'s host, lowercased, or `(direct)` ([`referrer_host`]).
+    /// The host to store: the `Referer`'s host, lowercased, or `(direct)` ([`host_to_store`]).
     pub host: Arc<str>,
     /// Whether the page is one of this service's own (same scheme, host and port as its
     /// public URL): previews there are nobody's impressions.
@@ -379,16 +378,6 @@ impl Referrers {
     }
 }
 
-/// The referrer host to store: the `Referer`'s host, lowercased, or `(direct)`.
-///
-/// Only the host is kept: never a path, query or anything that could identify a reader.
-pub fn referrer_host(headers: &HeaderMap) -> Cow<'static, str> {
-    match parse_referer(headers).as_ref().and_then(host_to_store) {
-        Some(host) => Cow::Owned(host),
-        None => Cow::Borrowed(DIRECT),
-    }
-}
-
 /// The `Referer` as a URL, when there is one of a sane length.
 fn parse_referer(headers: &HeaderMap) -> Option<url::Url> {
     let raw = headers.get(header::REFERER)?.to_str().ok()?;
@@ -399,7 +388,9 @@ fn parse_referer(headers: &HeaderMap) -> Option<url::Url> {
 }
 
 /// The host of a referring page as stored: lowercased, without a trailing dot, of
-/// plain host characters only; `None` when there is no such host.
+/// plain host characters only; `None` when there is no such host (stored as `(direct)`).
+///
+/// Only the host is kept: never a path, query or anything that could identify a reader.
 fn host_to_store(url: &url::Url) -> Option<String> {
     let host = url
         .host_str()
@@ -582,12 +573,13 @@ mod tests {
 
     #[test]
     fn referrer_is_the_lowercased_host_only() {
+        let referrers = Referrers::default();
         let of = |r: &str| {
             let mut h = HeaderMap::new();
             h.insert(header::REFERER, HeaderValue::from_str(r).unwrap());
-            referrer_host(&h)
+            referrers.read(&h).host.to_string()
         };
-        assert_eq!(referrer_host(&HeaderMap::new()), "(direct)");
+        assert_eq!(&*referrers.read(&HeaderMap::new()).host, "(direct)");
         assert_eq!(
             of("https://Blog.Example.COM/post?id=1#x"),
             "blog.example.com"
