@@ -94,9 +94,9 @@ pub struct Rendered {
 /// links: ~180 bytes), and the slab is a vector that grows by doubling and also holds the
 /// recently evicted keys (ghosts) in slots of the same size; the ETag and the
 /// `Content-Length` are one small allocation each, and the body's shared header another
-/// once it is cloned. Weighed at 128 bytes, a 64 MiB budget held 75 MB of heap in the
-/// heap profile of `benches/rss.sh` (BENCHMARKS.md, "Third pass"): ~250 bytes an entry
-/// more than counted.
+/// once it is cloned. Weighed at 128 bytes, a 64 MiB budget (67.1 MB) held 78–81 MB of
+/// heap in the heap profiles of `benches/rss.sh`; at 384 it holds 70.7 MB (BENCHMARKS.md,
+/// "Third pass").
 const BOOKKEEPING: usize = 384;
 
 /// What a cached badge weighs against the cache's byte budget.
