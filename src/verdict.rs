@@ -55,11 +55,6 @@ impl Slug {
         SlugRef::parse(s).map(SlugRef::to_slug)
     }
 
-    /// The slug, borrowed.
-    pub fn as_slug_ref(&self) -> SlugRef<'_> {
-        SlugRef(&self.0)
-    }
-
     /// The slug as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -106,7 +101,7 @@ impl<'a> SlugRef<'a> {
 
 impl<'a> From<&'a Slug> for SlugRef<'a> {
     fn from(slug: &'a Slug) -> SlugRef<'a> {
-        slug.as_slug_ref()
+        SlugRef(&slug.0)
     }
 }
 

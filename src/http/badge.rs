@@ -13,7 +13,7 @@
 
 use super::client::{client_ip, record_view};
 use super::errors::{BadgeReason, ErrorImage, HttpError};
-use super::extract::{BadgeTarget, parse_badge};
+use super::extract::{BadgeTarget, parse_badge, path_file};
 use super::headers;
 #[allow(unused_imports)] // named in the OpenAPI description
 use super::openapi::Binary;
@@ -106,14 +106,9 @@ pub async fn badge(State(state): State<AppState>, request: Request) -> Response 
 /// The answer to a badge request, whichever way it came: through the router's route above
 /// or straight from [`super::service`], which serves badges without the router.
 pub async fn respond(state: &AppState, request: &Parts) -> Response {
-    // The route is `/api/badge/{file}`, so the file is the path's last segment: read in
-    // place and decoded only when it holds escapes, a plain slug costs no allocation.
-    // Not UTF-8 once decoded: `None`.
+    // The route is `/api/badge/{file}`, so the file is the path's last segment.
     let path = request.uri.path();
-    let segment = path.rsplit('/').next().unwrap_or("");
-    let file = percent_encoding::percent_decode_str(segment)
-        .decode_utf8()
-        .ok();
+    let file = path_file(path);
     let error = |reason, variant, format| {
         HttpError::Image(ErrorImage {
             reason,

@@ -16,6 +16,7 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
+use std::borrow::Cow;
 
 /// Longest query string read; every parameter the service takes is short.
 pub const MAX_QUERY_LEN: usize = 512;
@@ -36,6 +37,16 @@ fn query_pairs(parts: &Parts) -> Option<Vec<(String, String)>> {
             .into_owned()
             .collect()
     })
+}
+
+/// The last segment of `path` (a route's `{file}`), percent-decoded: borrowed when it
+/// holds no escapes, so a plain file name costs no allocation; `None` when it is not
+/// UTF-8 once decoded.
+pub fn path_file(path: &str) -> Option<Cow<'_, str>> {
+    let segment = path.rsplit('/').next().unwrap_or("");
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .ok()
 }
 
 /// A valid slug from the path of a JSON route; otherwise a JSON 400 that says why.

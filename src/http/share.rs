@@ -13,7 +13,7 @@
 //! any cache may keep them for [`MAX_AGE`] seconds.
 
 use super::errors::{BadgeReason, ErrorBody, HttpError, OnSurface, Problem};
-use super::extract::MAX_QUERY_LEN;
+use super::extract::{MAX_QUERY_LEN, path_file};
 use super::headers;
 #[allow(unused_imports)] // named in the OpenAPI description
 use super::openapi::Binary;
@@ -151,10 +151,7 @@ fn parse_card(uri: &Uri) -> (Result<Slug, BadgeReason>, Theme) {
     if bad_theme {
         return (Err(BadgeReason::BadTheme), theme);
     }
-    let segment = uri.path().rsplit('/').next().unwrap_or("");
-    let slug = percent_encoding::percent_decode_str(segment)
-        .decode_utf8()
-        .ok()
+    let slug = path_file(uri.path())
         .and_then(|file| {
             let file = file.strip_suffix(".png").unwrap_or(&file);
             Slug::parse(file).ok()
@@ -544,10 +541,7 @@ impl Shields {
     ),
 )]
 pub async fn shields(State(state): State<AppState>, uri: Uri) -> Response {
-    let segment = uri.path().rsplit('/').next().unwrap_or("");
-    let slug = percent_encoding::percent_decode_str(segment)
-        .decode_utf8()
-        .ok()
+    let slug = path_file(uri.path())
         .and_then(|file| Slug::parse(file.strip_suffix(".json").unwrap_or(&file)).ok());
     let answer = match slug {
         None => Err(BadgeReason::InvalidSlug),

@@ -17,7 +17,7 @@ use super::mark::{check, cross, draw_mark};
 use super::measure::Shaped;
 use super::palette::Ink;
 use super::svg::{Anchor, SvgDoc, TextMode};
-use super::wrap::TitleSizes;
+use super::wrap::{TitleSizes, wide};
 use super::{RenderError, Renderer, Theme, png};
 
 /// Share card width, px (Open Graph's recommended 1.91:1 image).
@@ -349,25 +349,12 @@ fn line_breaks(text: &str) -> Vec<(usize, usize)> {
             if i > 0 {
                 out.push((i, i + 1));
             }
-        } else if prev.is_some_and(|p| unspaced(p) || unspaced(c)) && prev != Some(' ') {
+        } else if prev.is_some_and(|p| wide(p) || wide(c)) && prev != Some(' ') {
             out.push((i, i));
         }
         prev = Some(c);
     }
     out
-}
-
-/// Han, kana, Hangul and fullwidth forms: set without spaces between words.
-fn unspaced(c: char) -> bool {
-    matches!(c,
-        '\u{2E80}'..='\u{303F}'
-        | '\u{3040}'..='\u{30FF}'
-        | '\u{3400}'..='\u{4DBF}'
-        | '\u{4E00}'..='\u{9FFF}'
-        | '\u{AC00}'..='\u{D7AF}'
-        | '\u{F900}'..='\u{FAFF}'
-        | '\u{FF00}'..='\u{FFEF}'
-        | '\u{20000}'..='\u{3FFFF}')
 }
 
 /// A reviewer's call as a small stamp centred on `cx`, top at `y`: solid with a ✓ for

@@ -31,7 +31,7 @@ struct Break {
 
 /// Whether `c` is set without spaces between words and may break between any two
 /// characters: Han, kana, Hangul and fullwidth forms.
-fn wide(c: char) -> bool {
+pub(super) fn wide(c: char) -> bool {
     matches!(c,
         '\u{2E80}'..='\u{303F}'
         | '\u{3040}'..='\u{30FF}'

@@ -355,15 +355,15 @@ impl Referrers {
 
     /// The `Referer` of a request with `headers`.
     pub fn read(&self, headers: &HeaderMap) -> Arc<Referrer> {
-        let Some(raw) = headers.get(header::REFERER) else {
+        let Some(value) = headers.get(header::REFERER) else {
             return self.direct.clone();
         };
-        let raw = raw.as_bytes();
+        let raw = value.as_bytes();
         // Looked up by the header's bytes as sent, like a User-Agent.
         if let Some(known) = self.seen.get(raw) {
             return known;
         }
-        let url = parse_referer(headers);
+        let url = parse_referer(value);
         let referrer = Arc::new(Referrer {
             host: match url.as_ref().and_then(host_to_store) {
                 Some(host) => Arc::from(host),
@@ -378,9 +378,9 @@ impl Referrers {
     }
 }
 
-/// The `Referer` as a URL, when there is one of a sane length.
-fn parse_referer(headers: &HeaderMap) -> Option<url::Url> {
-    let raw = headers.get(header::REFERER)?.to_str().ok()?;
+/// The `Referer` as a URL, when it is one of a sane length.
+fn parse_referer(value: &http::HeaderValue) -> Option<url::Url> {
+    let raw = value.to_str().ok()?;
     if raw.len() > MAX_REFERER_LEN {
         return None;
     }
