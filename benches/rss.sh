@@ -3,7 +3,7 @@
 # variant of each requested once.
 #
 #   benches/rss.sh                          # from the repository root
-#   TOOLS=10000 PARALLEL=8 RENDER_CACHE_MB=64 benches/rss.sh
+#   TOOLS=10000 PARALLEL=8 RENDER_CACHE_MB=64 benches/rss.sh   # a larger render cache
 #   MALLOC_ARENA_MAX=2 benches/rss.sh       # the server inherits the environment
 #   HEAPTRACK=/tmp/heap TOOLS=2000 benches/rss.sh   # a heap profile (heaptrack) of the run
 #   BIN=/path/to/verdict-badges benches/rss.sh      # measure that binary, build nothing
@@ -14,7 +14,7 @@
 #   PNG  card|compact × light|dark × scale 1|2         (8)
 # i.e. 120,000 distinct badges for 10,000 tools, each requested once by a browser
 # User-Agent (so each load is also counted). The render cache is bounded by bytes
-# (--render-cache-mb, default 64): what does not fit is evicted, not kept.
+# (--render-cache-mb, default 40): what does not fit is evicted, not kept.
 #
 # Generates the verdicts, imports them with `verdict-badges import`, starts the
 # release server on 127.0.0.1 with a temporary SQLite store, drives it with curl,
@@ -30,7 +30,7 @@ ROOT=$PWD
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 TOOLS=${TOOLS:-10000}
 PARALLEL=${PARALLEL:-8}
-RENDER_CACHE_MB=${RENDER_CACHE_MB:-64}
+RENDER_CACHE_MB=${RENDER_CACHE_MB:-40} # the server's default
 FORMATS=${FORMATS:-svg png} # "svg" alone for a quick look
 FIREFOX='Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0'
 
@@ -126,8 +126,9 @@ declare -a ROWS
 stage() { # NAME
     local cache
     cache=$(metric verdict_badges_render_cache_bytes | awk '{printf "%.1f", $1 / 1048576}')
-    ROWS+=("| $1 | $(status VmRSS) | $(status VmHWM) | $cache | $(awk '$1 == "Threads:" {print $2}' "/proc/$PID/status") |")
-    printf '  %-34s VmRSS %7s MiB  VmHWM %7s MiB\n' "$1" "$(status VmRSS)" "$(status VmHWM)" >&2
+    ROWS+=("| $1 | $(status VmRSS) | $(status RssAnon) | $(status RssFile) | $(status VmHWM) | $cache | $(awk '$1 == "Threads:" {print $2}' "/proc/$PID/status") |")
+    printf '  %-34s VmRSS %7s MiB (anonymous %s, file %s)  VmHWM %7s MiB\n' "$1" "$(status VmRSS)" \
+        "$(status RssAnon)" "$(status RssFile)" "$(status VmHWM)" >&2
 }
 
 # One pass over every tool for one variant: returns the bytes served.
@@ -178,8 +179,8 @@ MISSES=$(metric 'verdict_badges_render_cache_total{name="miss"}')
 echo
 echo "## Memory: $TOOLS tools, every variant once ($FORMATS) ($TOTAL badges, $((BYTES / 1048576)) MiB of images served), render cache $RENDER_CACHE_MB MiB${MALLOC_ARENA_MAX:+, MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX}"
 echo
-echo "| stage | VmRSS (MiB) | VmHWM, peak (MiB) | render cache (MiB) | threads |"
-echo "|---|---:|---:|---:|---:|"
+echo "| stage | VmRSS (MiB) | of it anonymous | of it file pages (the binary) | VmHWM, peak (MiB) | render cache (MiB) | threads |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 for r in "${ROWS[@]}"; do echo "$r"; done
 echo
 echo "render cache: $MISSES misses, $HITS hits; badge loads counted: $RECORDED; target: VmRSS ≤ 100 MB (95.4 MiB)"

@@ -368,3 +368,155 @@ fn etag_for(key: &Key) -> HeaderValue {
     HeaderValue::try_from(format!("{weak}\"{:016x}\"", h.finish()))
         .expect("hex in quotes is a valid header value")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::Style;
+    use crate::verdict::Verdict;
+    use rand::{Rng, SeedableRng};
+    use std::time::Instant;
+
+    /// One variant of `benches/rss.sh` with what a miss costs: its render time and size,
+    /// the means over the sample verdicts.
+    struct Measured {
+        variant: Variant,
+        format: Format,
+        micros: f64,
+        bytes: usize,
+    }
+
+    /// The twelve variants `benches/rss.sh` asks for, rendered from `verdicts` by `r`.
+    fn measure_variants(r: &Renderer, verdicts: &[Verdict]) -> Vec<Measured> {
+        let mut out = Vec::new();
+        for style in [Style::Card, Style::Compact] {
+            for theme in [Theme::Light, Theme::Dark] {
+                let variant = Variant { style, theme };
+                let pngs = Scale::ALL[..2].iter().map(|&scale| Format::Png { scale });
+                for format in std::iter::once(Format::Svg).chain(pngs) {
+                    let started = Instant::now();
+                    let bytes: usize = verdicts
+                        .iter()
+                        .map(|v| match format {
+                            Format::Svg => r.badge_svg(v, variant).len(),
+                            Format::Png { scale } => {
+                                r.badge_png(v, variant, scale.get()).unwrap().len()
+                            }
+                        })
+                        .sum();
+                    out.push(Measured {
+                        variant,
+                        format,
+                        micros: started.elapsed().as_secs_f64() * 1e6 / verdicts.len() as f64,
+                        bytes: bytes / verdicts.len(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// What the render cache's budget buys: the hit rate, and the rendering time misses
+    /// cost, of 2,000,000 requests for 10,000 tools through the cache's own keys, weigher
+    /// and eviction. Tools are asked for with Zipf-distributed popularity (a few tools on
+    /// busy pages, a long tail), each in one of the twelve variants of `benches/rss.sh`
+    /// (two in three a PNG), or only in the four SVGs (as the embed code's `<img>` asks).
+    ///
+    /// `cargo test --release --lib render_cache_budget_table -- --ignored --nocapture`
+    #[test]
+    #[ignore = "measures; prints a table"]
+    fn render_cache_budget_table() {
+        const TOOLS: usize = 10_000;
+        const REQUESTS: usize = 2_000_000;
+        let r = Renderer::new();
+        let samples = crate::verdict::demo_verdicts();
+        measure_variants(&r, &samples); // warms the renderer's caches
+        let variants = measure_variants(&r, &samples);
+        println!("| variant | bytes | render µs |\n|---|---:|---:|");
+        for m in &variants {
+            let format = match m.format {
+                Format::Svg => "SVG".to_owned(),
+                Format::Png { scale } => format!("PNG@{}", scale.get()),
+            };
+            let (style, theme) = (m.variant.style, m.variant.theme);
+            println!(
+                "| {style} {theme} {format} | {} | {:.1} |",
+                m.bytes, m.micros
+            );
+        }
+        let keys: Vec<Vec<Key>> = (0..TOOLS)
+            .map(|tool| {
+                let slug = Slug::parse(&format!("tool-{tool:05}")).unwrap();
+                let key = |m: &Measured| Key {
+                    subject: Subject::Tool {
+                        slug: slug.clone(),
+                        fingerprint: 7,
+                    },
+                    variant: m.variant,
+                    format: m.format,
+                };
+                variants.iter().map(key).collect()
+            })
+            .collect();
+        let svgs: Vec<usize> = (0..variants.len())
+            .filter(|&v| variants[v].format == Format::Svg)
+            .collect();
+        let all: Vec<usize> = (0..variants.len()).collect();
+        println!(
+            "\n| variants | Zipf s | budget (MiB) | hit rate | rendering, ms per 1,000 requests |"
+        );
+        println!("|---|---:|---:|---:|---:|");
+        for (mix, asked) in [("12", &all), ("4 SVGs", &svgs)] {
+            for s in [0.8f64, 1.0, 1.2] {
+                // Cumulative popularity of the tools, most popular first.
+                let weights: Vec<f64> = (1..=TOOLS).map(|k| (k as f64).powf(-s)).collect();
+                let total: f64 = weights.iter().sum();
+                let cdf: Vec<f64> = weights
+                    .iter()
+                    .scan(0.0, |sum, w| {
+                        *sum += w / total;
+                        Some(*sum)
+                    })
+                    .collect();
+                for budget_mib in [24u64, 32, 40, 48, 64, 96] {
+                    let budget = budget_mib << 20;
+                    let cache = quick_cache::sync::Cache::with_weighter(
+                        (budget / 4096) as usize,
+                        budget,
+                        Weigh,
+                    );
+                    let mut rng = rand::rngs::StdRng::seed_from_u64(15);
+                    let (mut hits, mut render_us) = (0u64, 0.0f64);
+                    for i in 0..REQUESTS {
+                        let u: f64 = rng.r#gen();
+                        let tool = cdf.partition_point(|&c| c < u).min(TOOLS - 1);
+                        let v = asked[rng.gen_range(0..asked.len())];
+                        // The first half fills the cache; the second is measured.
+                        let measured = i >= REQUESTS / 2;
+                        if cache.get(&keys[tool][v]).is_some() {
+                            hits += u64::from(measured);
+                            continue;
+                        }
+                        if measured {
+                            render_us += variants[v].micros;
+                        }
+                        let bytes = variants[v].bytes;
+                        let rendered = Rendered {
+                            body: Bytes::from(vec![0u8; bytes]),
+                            etag: HeaderValue::from_static("W/\"0123456789abcdef\""),
+                            length: HeaderValue::from(bytes),
+                            settled: true,
+                        };
+                        cache.insert(keys[tool][v].clone(), rendered);
+                    }
+                    let measured = (REQUESTS / 2) as f64;
+                    println!(
+                        "| {mix} | {s} | {budget_mib} | {:.1} % | {:.1} |",
+                        100.0 * hits as f64 / measured,
+                        render_us / measured
+                    );
+                }
+            }
+        }
+    }
+}

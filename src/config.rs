@@ -62,8 +62,10 @@ pub struct ServeArgs {
     #[arg(long, env = "VERDICT_BADGES_IMAGE_PROXY_RANGES", value_delimiter = ',', num_args = 0..,
           default_values = crate::tally::proxies::DEFAULT_IMAGE_PROXY_RANGES)]
     pub image_proxy_ranges: Vec<ipnet::IpNet>,
-    /// Memory for finished badges, in MiB.
-    #[arg(long, env = "VERDICT_BADGES_RENDER_CACHE_MB", default_value_t = 64,
+    /// Memory for finished badges, in MiB. The default keeps the whole process under
+    /// 100 MB with 10,000 tools and every variant asked for (BENCHMARKS.md, "Fourth pass");
+    /// more buys fewer re-renders when many PNGs are asked for.
+    #[arg(long, env = "VERDICT_BADGES_RENDER_CACHE_MB", default_value_t = 40,
           value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub render_cache_mb: u64,
     /// How long a verdict is served from memory before it is read again, in seconds.

@@ -20,7 +20,6 @@ use super::{Backend, Store, StoreResult};
 use crate::counts::{CountRow, Kind};
 use crate::verdict::Slug;
 use sqlx::{AnyConnection, Row};
-use std::collections::BTreeMap;
 use time::Date;
 
 /// Lengths of the referrer spans, in days, longest first. Each is a multiple of the
@@ -241,84 +240,126 @@ impl Store {
 ///
 /// Keys are written in sorted order, table after table, as the detail rows are:
 /// concurrent writers then take row locks in one order and cannot deadlock.
+///
+/// The sums are made as they are written, a statement's rows at a time, not gathered
+/// first: a flush of a busy minute holds tens of thousands of keys, and maps of every
+/// sum were the largest thing a flush allocated (7 MB at the heap's peak with 10,000
+/// tools, BENCHMARKS.md "Fourth pass").
 pub(super) async fn add(conn: &mut AnyConnection, rows: &[CountRow]) -> StoreResult<()> {
-    let mut daily: BTreeMap<(&str, Date, Kind), u64> = BTreeMap::new();
-    let mut spans: BTreeMap<(&str, i64, i64, &str), (u64, u64)> = BTreeMap::new();
-    for row in rows {
-        *daily
-            .entry((row.slug.as_str(), row.day, row.kind))
-            .or_default() += row.n;
-        let (imp, clk) = match row.kind {
-            Kind::Badge | Kind::Widget => (row.n, 0),
-            Kind::Click => (0, row.n),
-            Kind::Bot => continue,
-        };
-        for span in SPANS {
-            let sums = spans
-                .entry((
-                    row.slug.as_str(),
-                    span,
-                    span_start(row.day, span),
-                    row.referrer.as_str(),
-                ))
-                .or_default();
-            sums.0 += imp;
-            sums.1 += clk;
-        }
-    }
     let params = Params::of(conn);
-    let daily: Vec<_> = daily.into_iter().collect();
-    for chunk in statement_chunks(&daily, ROWS_PER_STATEMENT) {
+    let mut daily = daily_sums(rows);
+    for size in statement_sizes(daily_sums(rows).count(), ROWS_PER_STATEMENT) {
         let sql = upsert_sql(
             params,
             "daily_counts (slug, day, kind, n)",
             4,
-            chunk.len(),
+            size,
             "(slug, day, kind) DO UPDATE SET n = daily_counts.n + excluded.n",
         );
         let mut query = sqlx::query(&sql);
-        for ((slug, day, kind), n) in chunk {
+        for ((slug, day, kind), n) in daily.by_ref().take(size) {
             query = query
-                .bind(*slug)
-                .bind(day_text(*day))
+                .bind(slug)
+                .bind(day_text(day))
                 .bind(kind.as_str())
-                .bind(count_value(*n)?);
+                .bind(count_value(n)?);
         }
         query.execute(&mut *conn).await?;
     }
-    let spans: Vec<_> = spans.into_iter().collect();
-    for chunk in statement_chunks(&spans, ROWS_PER_STATEMENT) {
+    let mut spans = span_sums(rows);
+    for size in statement_sizes(span_sums(rows).count(), ROWS_PER_STATEMENT) {
         let sql = upsert_sql(
             params,
             "referrer_spans (slug, span, start, referrer, impressions, clicks)",
             6,
-            chunk.len(),
+            size,
             "(slug, span, start, referrer) DO UPDATE SET \
              impressions = referrer_spans.impressions + excluded.impressions, \
              clicks = referrer_spans.clicks + excluded.clicks",
         );
         let mut query = sqlx::query(&sql);
-        for ((slug, span, start, referrer), (imp, clk)) in chunk {
+        for ((slug, span, start, referrer), (imp, clk)) in spans.by_ref().take(size) {
             query = query
-                .bind(*slug)
-                .bind(*span)
-                .bind(*start)
-                .bind(*referrer)
-                .bind(count_value(*imp)?)
-                .bind(count_value(*clk)?);
+                .bind(slug)
+                .bind(span)
+                .bind(start)
+                .bind(referrer)
+                .bind(count_value(imp)?)
+                .bind(count_value(clk)?);
         }
         query.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
+/// A `daily_counts` key: tool, day, kind.
+type DailyKey<'a> = (&'a str, Date, Kind);
+/// A `referrer_spans` key: tool, span length, span start, referrer.
+type SpanKey<'a> = (&'a str, i64, i64, &'a str);
+
+/// One tool's `referrer_spans` key (span length, start, referrer) with its sums.
+type ToolSpan<'a> = ((i64, i64, &'a str), (u64, u64));
+
+/// The `daily_counts` sums of sorted rows, in key order. A daily key is a prefix of a
+/// row's key, so the rows it sums are adjacent.
+fn daily_sums(rows: &[CountRow]) -> impl Iterator<Item = (DailyKey<'_>, u64)> {
+    rows.chunk_by(|a, b| (&a.slug, a.day, a.kind) == (&b.slug, b.day, b.kind))
+        .map(|same| {
+            let first = &same[0];
+            let n = same.iter().map(|row| row.n).sum();
+            ((first.slug.as_str(), first.day, first.kind), n)
+        })
+}
+
+/// The `referrer_spans` sums (impressions, clicks) of sorted rows, in key order: one
+/// tool's rows at a time, since the tool leads both keys. Bot loads are in neither sum.
+fn span_sums(rows: &[CountRow]) -> impl Iterator<Item = (SpanKey<'_>, (u64, u64))> {
+    rows.chunk_by(|a, b| a.slug == b.slug).flat_map(|tool| {
+        // (span, start, referrer) with (impressions, clicks), for this tool.
+        let mut sums: Vec<ToolSpan> = Vec::new();
+        for row in tool {
+            let (imp, clk) = match row.kind {
+                Kind::Badge | Kind::Widget => (row.n, 0),
+                Kind::Click => (0, row.n),
+                Kind::Bot => continue,
+            };
+            for span in SPANS {
+                let key = (span, span_start(row.day, span), row.referrer.as_str());
+                sums.push((key, (imp, clk)));
+            }
+        }
+        sums.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        sums.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1.0 += later.1.0;
+                kept.1.1 += later.1.1;
+            }
+            same
+        });
+        let slug = tool[0].slug.as_str();
+        sums.into_iter()
+            .map(move |((span, start, referrer), sums)| ((slug, span, start, referrer), sums))
+    })
+}
+
 /// Most rows per aggregate `INSERT`: 256 rows of 6 values stay far below both backends'
 /// parameter limits. A power of two (see [`statement_chunks`]).
 const ROWS_PER_STATEMENT: usize = 256;
 
-/// `rows` cut into statements of a few fixed sizes: as many of `most` rows as fit, then
-/// the rest in falling powers of two (`most` is one), so at most one statement of each
-/// smaller size.
+/// `rows` cut into statements of a few fixed sizes ([`statement_sizes`]).
+pub(super) fn statement_chunks<T>(rows: &[T], most: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    statement_sizes(rows.len(), most).map(move |size| {
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        chunk
+    })
+}
+
+/// The sizes of the statements that write `rows` rows: as many of `most` rows as fit,
+/// then the rest in falling powers of two (`most` is one), so at most one statement of
+/// each smaller size.
 ///
 /// Every connection keeps each statement it has prepared (sqlx's statement cache), and a
 /// many-row `INSERT` differs with its row count. Cut by `chunks`, a flush's last
@@ -326,18 +367,17 @@ const ROWS_PER_STATEMENT: usize = 256;
 /// statements a connection that were rarely run again (most of SQLite's 15.7 MB in the
 /// heap profile, BENCHMARKS.md) and each flush prepared new ones. With these sizes a
 /// connection prepares at most log2(`most`) + 1 statements per table, once.
-pub(super) fn statement_chunks<T>(rows: &[T], most: usize) -> impl Iterator<Item = &[T]> {
+pub(super) fn statement_sizes(rows: usize, most: usize) -> impl Iterator<Item = usize> {
     debug_assert!(most.is_power_of_two());
     let mut rest = rows;
     std::iter::from_fn(move || {
-        if rest.is_empty() {
+        if rest == 0 {
             return None;
         }
         // The largest power of two not above what is left, capped at `most`.
-        let size = most.min(1 << rest.len().ilog2());
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
-        Some(chunk)
+        let size = most.min(1 << rest.ilog2());
+        rest -= size;
+        Some(size)
     })
 }
 
@@ -409,6 +449,7 @@ pub(super) fn insert_sql(params: Params, table: &str, width: usize, rows: usize)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
     use time::macros::date;
 
     #[test]
@@ -455,6 +496,70 @@ mod tests {
             day = day.next_day().unwrap();
         }
         assert!(most <= 21, "a year took {most} spans");
+    }
+
+    /// A flush batch as the tally drains one: sorted, each key once, every kind, tools
+    /// with one referrer and with many, days either side of span boundaries.
+    fn batch() -> Vec<CountRow> {
+        let mut rows = Vec::new();
+        let mut day = date!(2026 - 02 - 25);
+        for tool in 0..40u64 {
+            let slug = Slug::parse(&format!("tool-{tool}")).unwrap();
+            for d in 0..(1 + tool % 9) {
+                for (k, kind) in Kind::ALL.into_iter().enumerate() {
+                    for referrer in 0..(tool % 4) {
+                        rows.push(CountRow {
+                            slug: slug.clone(),
+                            day: day + time::Duration::days(d as i64 * 3),
+                            kind,
+                            referrer: format!("site-{referrer}.example"),
+                            n: 1 + (tool * 7 + d * 3 + k as u64 + referrer) % 11,
+                        });
+                    }
+                }
+            }
+            day = day.next_day().unwrap();
+        }
+        rows.sort();
+        rows
+    }
+
+    #[test]
+    fn sums_are_made_in_key_order_as_maps_of_every_key_would_make_them() {
+        let rows = batch();
+        assert!(rows.windows(2).all(|w| !w[0].same_key(&w[1])));
+        let mut daily: BTreeMap<DailyKey, u64> = BTreeMap::new();
+        let mut spans: BTreeMap<SpanKey, (u64, u64)> = BTreeMap::new();
+        for row in &rows {
+            *daily
+                .entry((row.slug.as_str(), row.day, row.kind))
+                .or_default() += row.n;
+            let (imp, clk) = match row.kind {
+                Kind::Badge | Kind::Widget => (row.n, 0),
+                Kind::Click => (0, row.n),
+                Kind::Bot => continue,
+            };
+            for span in SPANS {
+                let key = (
+                    row.slug.as_str(),
+                    span,
+                    span_start(row.day, span),
+                    row.referrer.as_str(),
+                );
+                let sums = spans.entry(key).or_default();
+                sums.0 += imp;
+                sums.1 += clk;
+            }
+        }
+        assert!(spans.len() > 500, "{} span keys", spans.len());
+        assert_eq!(
+            daily_sums(&rows).collect::<Vec<_>>(),
+            daily.into_iter().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            span_sums(&rows).collect::<Vec<_>>(),
+            spans.into_iter().collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::counts::{CountRow, Kind};
 use crate::verdict::Slug;
 use futures_util::{Stream, StreamExt};
 use sqlx::{AnyConnection, Row};
+use std::borrow::Cow;
 use std::time::Duration;
 use time::Date;
 use time::format_description::well_known::Iso8601;
@@ -50,7 +51,13 @@ pub(super) async fn add_counts(conn: &mut AnyConnection, rows: &[CountRow]) -> S
 
 /// Sorted rows with each key once, its counts summed: one statement may not update a
 /// row twice (PostgreSQL refuses), so a batch that repeated a key would never apply.
-fn coalesce(rows: &[CountRow]) -> Vec<CountRow> {
+///
+/// Borrowed when no key repeats, as in every batch the tally drains: copying a batch
+/// doubled what a flush held.
+fn coalesce(rows: &[CountRow]) -> Cow<'_, [CountRow]> {
+    if !rows.windows(2).any(|pair| pair[0].same_key(&pair[1])) {
+        return Cow::Borrowed(rows);
+    }
     let mut out: Vec<CountRow> = Vec::with_capacity(rows.len());
     for row in rows {
         match out.last_mut() {
@@ -58,7 +65,7 @@ fn coalesce(rows: &[CountRow]) -> Vec<CountRow> {
             _ => out.push(row.clone()),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Whether a flush batch was applied now or had been applied before.

@@ -76,7 +76,7 @@ struct ToolCounts {
     /// The day of `hosts` and `other`.
     day: Date,
     /// Today's hosts (at most [`MAX_HOSTS_PER_TOOL_DAY`]) with their pending counts.
-    hosts: HashMap<Arc<str>, PerKind, Hasher>,
+    hosts: Hosts,
     /// Today's pending counts of hosts past the cap, counted as [`OTHER_HOST`].
     other: PerKind,
     /// Pending counts of earlier days: (day, kind, referrer, n).
@@ -87,7 +87,7 @@ impl ToolCounts {
     fn new(day: Date) -> ToolCounts {
         ToolCounts {
             day,
-            hosts: HashMap::default(),
+            hosts: Hosts::default(),
             other: PerKind::default(),
             earlier: Vec::new(),
         }
@@ -98,7 +98,7 @@ impl ToolCounts {
     fn start_day(&mut self, day: Date) -> usize {
         let forgotten = self.hosts.len();
         let old = self.day;
-        for (host, counts) in self.hosts.drain() {
+        for (host, counts) in std::mem::take(&mut self.hosts).into_vec() {
             for (kind, n) in Kind::ALL.into_iter().zip(counts) {
                 if n > 0 {
                     self.earlier.push((old, kind, host.clone(), n));
@@ -113,6 +113,79 @@ impl ToolCounts {
         }
         self.day = day;
         forgotten
+    }
+}
+
+/// Hosts up to which a tool's hosts are a list searched in order rather than a map.
+const FEW_HOSTS: usize = 8;
+
+/// One tool's hosts of today with their pending counts.
+///
+/// Most tools are embedded on a handful of sites, and every tool counted today keeps its
+/// set until the day ends: as a list grown one host at a time, a tool with one host
+/// holds 48 bytes where the smallest hash map held 212 (2 MB of the tally's 5 with
+/// 10,000 tools, BENCHMARKS.md "Fourth pass"). A tool past [`FEW_HOSTS`] gets a map.
+enum Hosts {
+    /// At most [`FEW_HOSTS`], in the order first seen.
+    Few(Vec<(Arc<str>, PerKind)>),
+    /// More.
+    Many(HashMap<Arc<str>, PerKind, Hasher>),
+}
+
+impl Default for Hosts {
+    fn default() -> Hosts {
+        Hosts::Few(Vec::new())
+    }
+}
+
+impl Hosts {
+    fn len(&self) -> usize {
+        match self {
+            Hosts::Few(few) => few.len(),
+            Hosts::Many(many) => many.len(),
+        }
+    }
+
+    fn get_mut(&mut self, host: &str) -> Option<&mut PerKind> {
+        match self {
+            Hosts::Few(few) => few
+                .iter_mut()
+                .find(|(known, _)| &**known == host)
+                .map(|(_, counts)| counts),
+            Hosts::Many(many) => many.get_mut(host),
+        }
+    }
+
+    /// Adds `host` (not yet here) with no counts.
+    fn insert(&mut self, host: Arc<str>) -> &mut PerKind {
+        if let Hosts::Few(few) = self
+            && few.len() == FEW_HOSTS
+        {
+            *self = Hosts::Many(few.drain(..).collect());
+        }
+        match self {
+            Hosts::Few(few) => {
+                // One slot at a time: most tools stop at one or two hosts.
+                few.reserve_exact(1);
+                few.push((host, PerKind::default()));
+                &mut few.last_mut().expect("pushed above").1
+            }
+            Hosts::Many(many) => many.entry(host).or_default(),
+        }
+    }
+
+    fn for_each(&mut self, mut f: impl FnMut(&Arc<str>, &mut PerKind)) {
+        match self {
+            Hosts::Few(few) => few.iter_mut().for_each(|(host, counts)| f(host, counts)),
+            Hosts::Many(many) => many.iter_mut().for_each(|(host, counts)| f(host, counts)),
+        }
+    }
+
+    fn into_vec(self) -> Vec<(Arc<str>, PerKind)> {
+        match self {
+            Hosts::Few(few) => few,
+            Hosts::Many(many) => many.into_iter().collect(),
+        }
     }
 }
 
@@ -330,16 +403,16 @@ impl Tally {
         if host == OTHER_HOST {
             return &mut tool.other;
         }
-        if !tool.hosts.contains_key(host) {
+        if tool.hosts.get_mut(host).is_none() {
             let room = tool.hosts.len() < MAX_HOSTS_PER_TOOL_DAY
                 && self.hosts.load(Ordering::Relaxed) < self.max_keys;
             if !room {
                 return &mut tool.other;
             }
-            tool.hosts.insert(Arc::from(host), PerKind::default());
             self.hosts.fetch_add(1, Ordering::Relaxed);
+            return tool.hosts.insert(Arc::from(host));
         }
-        tool.hosts.get_mut(host).expect("inserted above")
+        tool.hosts.get_mut(host).expect("found above")
     }
 
     /// Drains every counter, sorted by key, and forgets host sets of past days.
@@ -366,13 +439,13 @@ impl Tally {
                     row(day, kind, &referrer, n);
                 }
                 tool.earlier.shrink_to_fit();
-                for (host, counts) in tool.hosts.iter_mut() {
+                tool.hosts.for_each(|host, counts| {
                     for (kind, n) in Kind::ALL.into_iter().zip(std::mem::take(counts)) {
                         if n > 0 {
                             row(tool.day, kind, host, n);
                         }
                     }
-                }
+                });
                 for (kind, n) in Kind::ALL.into_iter().zip(std::mem::take(&mut tool.other)) {
                     if n > 0 {
                         row(tool.day, kind, &other, n);
@@ -552,6 +625,37 @@ mod tests {
         assert_eq!((rows[1].slug.as_str(), rows[1].n), ("b", 3));
         assert!(t.take().is_empty());
         assert_eq!(t.pending_keys(), 0);
+    }
+
+    #[test]
+    fn a_tools_hosts_count_alike_as_a_list_and_as_a_map() {
+        let t = tally(1_000, 0);
+        // Each round adds a host, so the set passes from a list to a map midway, and
+        // every host seen before is counted again.
+        let hosts: Vec<String> = (0..3 * FEW_HOSTS)
+            .map(|i| format!("h{i:02}.example"))
+            .collect();
+        for round in 0..hosts.len() {
+            for host in &hosts[..=round] {
+                t.record(&slug("a"), Kind::Badge, host);
+            }
+            t.record(&slug("a"), Kind::Click, &hosts[round]);
+        }
+        let rows = t.take();
+        assert_eq!(rows.len(), 2 * hosts.len());
+        for (i, host) in hosts.iter().enumerate() {
+            let n = |kind| {
+                rows.iter()
+                    .find(|r| r.referrer == *host && r.kind == kind)
+                    .map(|r| r.n)
+            };
+            assert_eq!(n(Kind::Badge), Some((hosts.len() - i) as u64), "{host}");
+            assert_eq!(n(Kind::Click), Some(1), "{host}");
+        }
+        // Drained counts leave the hosts known for the day: counted again, no new host.
+        t.record(&slug("a"), Kind::Badge, &hosts[0]);
+        assert_eq!(t.hosts.load(Ordering::Relaxed), hosts.len());
+        assert_eq!(t.take()[0].n, 1);
     }
 
     #[test]
