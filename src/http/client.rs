@@ -59,13 +59,10 @@ pub fn record_view(
     slug: &Slug,
     kind: Kind,
 ) -> Option<Outcome> {
-    if state.tally.referrer(headers).own_page {
-        return None;
-    }
     let facts = RequestFacts {
         method,
         headers,
         client_ip,
     };
-    Some(state.tally.observe(&facts, slug, kind))
+    state.tally.observe_view(&facts, slug, kind)
 }

@@ -267,15 +267,10 @@ impl Tally {
     }
 
     /// The same counters, telling pages of `origin` (the service's public URL) apart
-    /// as its own ([`Tally::referrer`]).
+    /// as its own ([`Tally::observe_view`]).
     pub fn with_own_origin(mut self, origin: url::Origin) -> Tally {
         self.referrers = self.referrers.own_origin(origin);
         self
-    }
-
-    /// The `Referer` of a request with `headers`, as counting reads it.
-    pub fn referrer(&self, headers: &HeaderMap) -> Arc<Referrer> {
-        self.referrers.read(headers)
     }
 
     /// Whether counts are reaching the store (kept by the flusher, read by `/readyz`).
@@ -302,7 +297,30 @@ impl Tally {
             return Outcome::Off;
         }
         let referrer = self.referrers.read(facts.headers);
-        let referrer = &*referrer.host;
+        self.count(facts, slug, kind, &referrer.host)
+    }
+
+    /// [`Tally::observe`] for a view (a badge or widget load), unless its `Referer` is a
+    /// page of the service itself: previews there are nobody's impressions (`None`).
+    /// The `Referer` is read once for both.
+    pub fn observe_view(
+        &self,
+        facts: &RequestFacts<'_>,
+        slug: &Slug,
+        kind: Kind,
+    ) -> Option<Outcome> {
+        let referrer = self.referrers.read(facts.headers);
+        if referrer.own_page {
+            return None;
+        }
+        if !self.enabled {
+            return Some(Outcome::Off);
+        }
+        Some(self.count(facts, slug, kind, &referrer.host))
+    }
+
+    /// Counts a request from `referrer` by what it is (bot, image proxy, reader).
+    fn count(&self, facts: &RequestFacts<'_>, slug: &Slug, kind: Kind, referrer: &str) -> Outcome {
         match self.rules.classify(facts.method, facts.headers) {
             Audience::Bot(reason) => {
                 kept(
