@@ -239,6 +239,7 @@ pub struct Tally {
     /// `Referer` readings, kept like the User-Agent verdicts in `rules`.
     referrers: Referrers,
     limiter: Limiter,
+    clock: Clock,
     proxies: ProxyRanges,
     enabled: bool,
     health: Arc<health::WriteHealth>,
@@ -258,6 +259,7 @@ impl Tally {
             rules: Rules::new(),
             referrers: Referrers::default(),
             limiter: Limiter::new(limit_per_minute),
+            clock: system_clock,
             proxies: ProxyRanges::default(),
             enabled: true,
             health: Arc::default(),
@@ -282,6 +284,13 @@ impl Tally {
     /// per-reader limit (see [`proxies`]).
     pub fn with_image_proxies(mut self, ranges: ProxyRanges) -> Tally {
         self.proxies = ranges;
+        self
+    }
+
+    /// The same counters reading the time from `clock` (tests step it over minutes and days).
+    #[cfg(test)]
+    fn with_clock(mut self, clock: Clock) -> Tally {
+        self.clock = clock;
         self
     }
 
@@ -354,7 +363,8 @@ impl Tally {
         ceiling: Ceiling,
     ) -> Outcome {
         let address = proxies::limit_key(facts.client_ip);
-        if self.limiter.allow(&(address, slug, kind), ceiling) {
+        let minute = (self.clock)() / 60;
+        if self.limiter.allow(&(address, slug, kind), ceiling, minute) {
             self.record(slug, kind, referrer)
         } else {
             kept(
@@ -369,7 +379,7 @@ impl Tally {
 
     /// Adds one to the counter of `(slug, today, kind, referrer)`.
     pub fn record(&self, slug: &Slug, kind: Kind, referrer: &str) -> Outcome {
-        let day = today();
+        let day = day_of((self.clock)());
         let shard = &self.shards[self.hasher.hash_one(slug.as_str()) as usize % SHARDS];
         let mut shard = shard.lock();
         // Looked up by reference first: a known tool costs no allocation here.
@@ -435,7 +445,7 @@ impl Tally {
 
     /// Drains every counter, sorted by key, and forgets host sets of past days.
     pub fn take(&self) -> Vec<CountRow> {
-        let today = OffsetDateTime::now_utc().date();
+        let today = day_of((self.clock)());
         let mut rows = Vec::new();
         let other: Arc<str> = Arc::from(OTHER_HOST);
         for shard in self.shards.iter() {
@@ -493,12 +503,20 @@ impl Tally {
     }
 }
 
-/// Today's UTC date, from the system clock's seconds alone (no time of day is built).
-fn today() -> Date {
-    const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
-    let secs = std::time::SystemTime::now()
+/// Seconds since the Unix epoch: the one clock the tally reads, for days and for the
+/// limiter's minutes (a field, so tests can step it instead of racing the wall clock).
+type Clock = fn() -> u64;
+
+/// The system clock, as a [`Clock`].
+fn system_clock() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |t| t.as_secs());
+        .map_or(0, |t| t.as_secs())
+}
+
+/// The UTC date of `secs` since the Unix epoch, from the seconds alone (no time of day is built).
+fn day_of(secs: u64) -> Date {
+    const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
     let day = UNIX_EPOCH_JULIAN_DAY + (secs / 86_400) as i64;
     i32::try_from(day)
         .ok()
@@ -579,7 +597,8 @@ impl Limiter {
         }
     }
 
-    fn allow(&self, client: &impl Hash, ceiling: Ceiling) -> bool {
+    /// Whether `client` may count once more in `minute` (minutes since the Unix epoch).
+    fn allow(&self, client: &impl Hash, ceiling: Ceiling, minute: u64) -> bool {
         if self.per_minute == 0 {
             return true;
         }
@@ -587,9 +606,6 @@ impl Limiter {
             Ceiling::Reader => self.per_minute,
             Ceiling::ImageProxy => self.per_minute.saturating_mul(IMAGE_PROXY_FACTOR),
         };
-        let minute = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |t| t.as_secs() / 60);
         let key = self.hasher.hash_one(client);
         let mut window = self.windows[(key >> 32) as usize % SHARDS].lock();
         if window.minute != minute {
@@ -621,13 +637,28 @@ impl Limiter {
 mod tests {
     use super::*;
     use http::{HeaderValue, header};
+    use std::cell::Cell;
 
     fn slug(s: &str) -> Slug {
         Slug::parse(s).unwrap()
     }
 
+    thread_local! {
+        /// Each test's own clock (a test runs on its own thread): noon UTC of a fixed day,
+        /// stepped by [`advance`], so no test depends on when it runs.
+        static NOW: Cell<u64> = const { Cell::new(20_400 * 86_400 + 43_200) };
+    }
+
+    fn test_clock() -> u64 {
+        NOW.with(Cell::get)
+    }
+
+    fn advance(secs: u64) {
+        NOW.with(|now| now.set(now.get() + secs));
+    }
+
     fn tally(max_keys: usize, limit: u32) -> Tally {
-        Tally::new(max_keys, limit, Arc::new(Metrics::new()))
+        Tally::new(max_keys, limit, Arc::new(Metrics::new())).with_clock(test_clock)
     }
 
     #[test]
@@ -692,17 +723,13 @@ mod tests {
     #[test]
     fn counts_of_an_earlier_day_survive_the_day_change_and_the_host_cap_starts_again() {
         let t = tally(1_000_000, 0);
-        let yesterday = today().previous_day().unwrap();
+        let yesterday = day_of(test_clock());
         for i in 0..MAX_HOSTS_PER_TOOL_DAY + 2 {
             t.record(&slug("a"), Kind::Badge, &format!("h{i}.example"));
         }
         t.record(&slug("a"), Kind::Click, "h0.example");
-        // Make those yesterday's, as if the clock had just passed midnight.
-        for shard in t.shards.iter() {
-            for tool in shard.lock().tools.values_mut() {
-                tool.day = yesterday;
-            }
-        }
+        // The clock passes midnight.
+        advance(86_400);
         t.record(&slug("a"), Kind::Badge, "h0.example");
         t.record(&slug("a"), Kind::Badge, "new.example");
         assert_eq!(t.hosts.load(Ordering::Relaxed), 2, "today's hosts only");
@@ -716,7 +743,7 @@ mod tests {
         );
         let other = earlier.iter().find(|r| r.referrer == OTHER_HOST).unwrap();
         assert_eq!((other.kind, other.n), (Kind::Badge, 2));
-        let now = of(today());
+        let now = of(day_of(test_clock()));
         assert_eq!(now.len(), 2);
         assert!(now.iter().all(|r| r.n == 1 && r.kind == Kind::Badge));
         assert_eq!(t.pending_keys(), 0);
@@ -763,6 +790,9 @@ mod tests {
         assert_eq!(outcomes[4], Outcome::RateLimited);
         // Another tool has its own allowance.
         assert_eq!(t.observe(&facts, &slug("b"), Kind::Badge), Outcome::Counted);
+        // The minute turns: the client starts again.
+        advance(60);
+        assert_eq!(t.observe(&facts, &slug("a"), Kind::Badge), Outcome::Counted);
     }
 
     fn observe_as(t: &Tally, agent: &str, ip: [u8; 4]) -> Outcome {
