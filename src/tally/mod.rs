@@ -363,8 +363,10 @@ impl Tally {
         ceiling: Ceiling,
     ) -> Outcome {
         let address = proxies::limit_key(facts.client_ip);
-        let minute = (self.clock)() / 60;
-        if self.limiter.allow(&(address, slug, kind), ceiling, minute) {
+        if self
+            .limiter
+            .allow(&(address, slug, kind), ceiling, self.clock)
+        {
             self.record(slug, kind, referrer)
         } else {
             kept(
@@ -597,11 +599,13 @@ impl Limiter {
         }
     }
 
-    /// Whether `client` may count once more in `minute` (minutes since the Unix epoch).
-    fn allow(&self, client: &impl Hash, ceiling: Ceiling, minute: u64) -> bool {
+    /// Whether `client` may count once more in `clock`'s current minute (the clock is
+    /// read only when there is a limit).
+    fn allow(&self, client: &impl Hash, ceiling: Ceiling, clock: Clock) -> bool {
         if self.per_minute == 0 {
             return true;
         }
+        let minute = clock() / 60;
         let limit = match ceiling {
             Ceiling::Reader => self.per_minute,
             Ceiling::ImageProxy => self.per_minute.saturating_mul(IMAGE_PROXY_FACTOR),
