@@ -115,6 +115,13 @@ impl quick_cache::Weighter<Key, Rendered> for Weigh {
     }
 }
 
+/// The store of finished badges, holding at most `max_bytes` by [`Weigh`].
+fn store(max_bytes: u64) -> quick_cache::sync::Cache<Key, Rendered, Weigh> {
+    // The estimate sizes the cache's tables up front; badges average a few kilobytes.
+    let estimated_entries = (max_bytes / 4096).clamp(64, 1 << 20) as usize;
+    quick_cache::sync::Cache::with_weighter(estimated_entries, max_bytes, Weigh)
+}
+
 /// The render cache in front of the [`Renderer`].
 pub struct BadgeCache {
     renderer: Arc<Renderer>,
@@ -134,16 +141,9 @@ pub struct BadgeCache {
 impl BadgeCache {
     /// A cache holding at most `max_bytes` of badges.
     pub fn new(renderer: Arc<Renderer>, max_bytes: u64, metrics: Arc<Metrics>) -> BadgeCache {
-        // The estimate sizes the cache's tables up front; badges average a few kilobytes.
-        let estimated_entries = (max_bytes / 4096).clamp(64, 1 << 20) as usize;
-        let cache = Arc::new(quick_cache::sync::Cache::with_weighter(
-            estimated_entries,
-            max_bytes,
-            Weigh,
-        ));
         BadgeCache {
             renderer,
-            cache,
+            cache: Arc::new(store(max_bytes)),
             metrics,
             hits: OnceLock::new(),
             misses: OnceLock::new(),
@@ -417,8 +417,8 @@ mod tests {
     }
 
     /// What the render cache's budget buys: the hit rate, and the rendering time misses
-    /// cost, of 2,000,000 requests for 10,000 tools through the cache's own keys, weigher
-    /// and eviction. Tools are asked for with Zipf-distributed popularity (a few tools on
+    /// cost, of 2,000,000 requests for 10,000 tools through the cache's own [`store`] (keys,
+    /// weigher and eviction). Tools are asked for with Zipf-distributed popularity (a few tools on
     /// busy pages, a long tail), each in one of the twelve variants of `benches/rss.sh`
     /// (two in three a PNG), or only in the four SVGs (as the embed code's `<img>` asks).
     ///
@@ -479,12 +479,7 @@ mod tests {
                     })
                     .collect();
                 for budget_mib in [24u64, 32, 40, 48, 64, 96] {
-                    let budget = budget_mib << 20;
-                    let cache = quick_cache::sync::Cache::with_weighter(
-                        (budget / 4096) as usize,
-                        budget,
-                        Weigh,
-                    );
+                    let cache = store(budget_mib << 20);
                     let mut rng = rand::rngs::StdRng::seed_from_u64(15);
                     let (mut hits, mut render_us) = (0u64, 0.0f64);
                     for i in 0..REQUESTS {

@@ -245,6 +245,7 @@ impl Store {
 /// first: a flush of a busy minute holds tens of thousands of keys, and maps of every
 /// sum were the largest thing a flush allocated (7 MB at the heap's peak with 10,000
 /// tools, BENCHMARKS.md "Fourth pass").
+///
 /// The sums are made twice, once to count them (the statements' sizes depend on how
 /// many there are) and once to write them: a few sorts of one tool's rows each, off the
 /// request path, for memory that stays one tool's and one statement's.
